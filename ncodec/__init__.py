@@ -1,0 +1,57 @@
+"""ncodec: generative compression of images with a cached GAN decoder ("manifold").
+
+    >>> import ncodec
+    >>> blob = ncodec.compress(array)      # .ncz bytes
+    >>> image = ncodec.decompress(blob)    # same size, channels and dtype as ``array``
+
+Importing ncodec does not import torch; the networks load on first use.
+"""
+
+from ncodec.codec import (
+    DEFAULT_BITS,
+    DEFAULT_EFFORT,
+    PayloadDamagedWarning,
+    compress,
+    compress_batch,
+    decompress,
+    decompress_batch,
+)
+from ncodec.errors import (
+    FormatError,
+    IntegrityError,
+    InvalidImageError,
+    LimitExceededError,
+    ManifoldError,
+    ManifoldMismatchError,
+    ManifoldNotFoundError,
+    NczError,
+    TruncatedError,
+    UnsupportedVersionError,
+)
+from ncodec.format import read_ncz
+from ncodec.manifolds import DEFAULT_MANIFOLD
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_BITS",
+    "DEFAULT_EFFORT",
+    "DEFAULT_MANIFOLD",
+    "FormatError",
+    "IntegrityError",
+    "InvalidImageError",
+    "LimitExceededError",
+    "ManifoldError",
+    "ManifoldMismatchError",
+    "ManifoldNotFoundError",
+    "NczError",
+    "PayloadDamagedWarning",
+    "TruncatedError",
+    "UnsupportedVersionError",
+    "__version__",
+    "compress",
+    "compress_batch",
+    "decompress",
+    "decompress_batch",
+    "read_ncz",
+]

@@ -1,0 +1,120 @@
+"""The image pipeline: array or PIL image <-> .ncz bytes, one at a time or batched."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ncodec.errors import FormatError, IntegrityError, ManifoldMismatchError
+from ncodec.format import Header, NczFile, read_ncz, write_ncz
+from ncodec.images import Layout, normalize, restore, to_array, to_native
+from ncodec.manifolds import DEFAULT_MANIFOLD, Manifold, open_manifold
+from ncodec.quantize import check_bits
+
+DEFAULT_BITS = 5
+DEFAULT_EFFORT = 1
+
+
+class PayloadDamagedWarning(UserWarning):
+    """The payload CRC failed: the image decodes, but some latent entries were changed."""
+
+
+def compress(image: Any, manifold: str = DEFAULT_MANIFOLD, bits: int = DEFAULT_BITS, effort: int = DEFAULT_EFFORT) -> bytes:
+    """Encode one image (numpy array or PIL image, any size and mode) to .ncz bytes."""
+    return compress_batch([image], manifold=manifold, bits=bits, effort=effort)[0]
+
+
+def compress_batch(
+    images: Iterable[Any], manifold: str = DEFAULT_MANIFOLD, bits: int = DEFAULT_BITS, effort: int = DEFAULT_EFFORT
+) -> list[bytes]:
+    """Encode many images in one batched pass through the networks."""
+    from ncodec.latent import check_effort, encode_latents
+
+    check_bits(bits)
+    check_effort(effort)
+    prepared = [normalize(to_array(image)) for image in images]
+    if not prepared:
+        return []
+    m = open_manifold(manifold)
+    cfg = m.config
+    native = np.stack([to_native(pixels, cfg.image_size, cfg.channels) for pixels, _ in prepared])
+    indices = encode_latents(m, native, bits, effort)
+    return [write_ncz(_header(m, layout, bits), idx) for (_, layout), idx in zip(prepared, indices, strict=True)]
+
+
+def _header(m: Manifold, layout: Layout, bits: int) -> Header:
+    return Header(
+        bits=bits,
+        latent_dim=m.config.latent_dim,
+        width=layout.width,
+        height=layout.height,
+        channels=layout.channels,
+        manifold_id=m.config.id,
+        fingerprint=m.fingerprint,
+        no_channel_axis=layout.no_channel_axis,
+        sixteen_bit=layout.sixteen_bit,
+    )
+
+
+def decompress(blob: bytes, strict: bool = False) -> npt.NDArray[Any]:
+    """Decode .ncz bytes to an array of the original size, channel count and dtype.
+
+    A damaged payload still decodes (with a ``PayloadDamagedWarning``) unless ``strict``.
+    """
+    return decompress_batch([blob], strict=strict)[0]
+
+
+def decompress_batch(blobs: Sequence[bytes], strict: bool = False) -> list[npt.NDArray[Any]]:
+    """Decode many files; files sharing a manifold go through the decoder together."""
+    from ncodec.latent import decode_latents
+
+    files = [_parse_image(blob, strict) for blob in blobs]
+    out: list[npt.NDArray[Any] | None] = [None] * len(files)
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, f in enumerate(files):
+        groups.setdefault((f.header.manifold_id, f.header.bits), []).append(i)
+    for (_manifold_id, bits), members in groups.items():
+        m = manifold_for(files[members[0]].header)
+        decoded = decode_latents(m, np.concatenate([files[i].indices for i in members]), bits)
+        for i, pixels in zip(members, decoded, strict=True):
+            out[i] = restore(pixels, layout_of(files[i].header))
+    return [o for o in out if o is not None]
+
+
+def _parse_image(blob: bytes, strict: bool) -> NczFile:
+    f = read_ncz(blob)
+    if f.header.video:
+        raise FormatError("this is a video .ncz; decode it with decompress_video")
+    check_payload(f, strict)
+    return f
+
+
+def check_payload(f: NczFile, strict: bool) -> None:
+    """Warn (or, when ``strict``, raise) if the payload CRC failed."""
+    if f.payload_ok:
+        return
+    message = "payload CRC mismatch: the file was damaged; some latent entries may be wrong"
+    if strict:
+        raise IntegrityError(message)
+    warnings.warn(message, PayloadDamagedWarning, stacklevel=3)
+
+
+def manifold_for(header: Header) -> Manifold:
+    """The local manifold a file names, refusing one whose decoder weights differ."""
+    m = open_manifold(header.manifold_id)
+    if m.fingerprint != header.fingerprint:
+        raise ManifoldMismatchError(
+            f"file was coded with manifold {header.manifold_id!r} fingerprint {header.fingerprint.hex()}, "
+            f"but the local {header.manifold_id!r} has fingerprint {m.fingerprint.hex()}"
+        )
+    if m.config.latent_dim != header.latent_dim:
+        raise ManifoldMismatchError(f"file has M={header.latent_dim}, manifold {m.config.id!r} has M={m.config.latent_dim}")
+    return m
+
+
+def layout_of(header: Header) -> Layout:
+    return Layout(header.width, header.height, header.channels, header.no_channel_axis, header.sixteen_bit)

@@ -1,0 +1,68 @@
+"""Whole .ncz files: header + payload of quantization indices (docs/format.md).
+
+``write_ncz`` and ``read_ncz`` are exact inverses; the reader checks every length
+before it allocates and rejects trailing bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ncodec.bytesio import ByteReader
+from ncodec.entropy import decode_deltas, encode_deltas, pack_fixed, packed_size, unpack_fixed
+from ncodec.errors import FormatError
+from ncodec.format.header import Header, crc16, read_header
+
+
+@dataclass(frozen=True)
+class NczFile:
+    """A parsed file: its header and the (coded_frames, M) index matrix."""
+
+    header: Header
+    indices: npt.NDArray[np.uint8]
+    payload_ok: bool
+    file_bytes: int
+
+    @property
+    def payload_bits(self) -> int:
+        """Bits actually sent after the header (fixed width: M*b per coded frame)."""
+        return (self.file_bytes - len(self.header.to_bytes())) * 8 if self.header.huffman else self.header.payload_bits
+
+
+def encode_payload(header: Header, indices: npt.NDArray[np.uint8]) -> bytes:
+    if header.huffman and header.coded_frames > 1:
+        return pack_fixed(indices[0], header.bits) + encode_deltas(indices, header.bits)
+    return pack_fixed(indices, header.bits)
+
+
+def write_ncz(header: Header, indices: npt.ArrayLike) -> bytes:
+    """Serialise ``indices`` (coded_frames x M) under ``header``; the payload CRC is filled in."""
+    idx = np.asarray(indices, dtype=np.uint8)
+    if idx.size != header.coded_frames * header.latent_dim:
+        raise ValueError(f"expected {header.coded_frames} x {header.latent_dim} indices, got shape {idx.shape}")
+    idx = idx.reshape(header.coded_frames, header.latent_dim)
+    payload = encode_payload(header, idx)
+    final = dataclasses.replace(header, payload_crc=crc16(payload))
+    return final.to_bytes() + payload
+
+
+def read_ncz(data: bytes) -> NczFile:
+    """Parse a whole file. A payload CRC mismatch is reported in ``payload_ok``, not raised."""
+    reader = ByteReader(bytes(data))
+    header = read_header(reader)
+    reader.what = "payload"
+    payload = reader.data[reader.pos :]
+    m, bits, frames = header.latent_dim, header.bits, header.coded_frames
+    if header.huffman and frames > 1:
+        first = unpack_fixed(reader.read(packed_size(m, bits)), m, bits)
+        indices = decode_deltas(reader, first, frames, bits)
+    else:
+        need = packed_size(frames * m, bits)
+        indices = unpack_fixed(reader.read(need), frames * m, bits).reshape(frames, m)
+        if reader.remaining:
+            raise FormatError(f"{reader.remaining} trailing bytes after the payload")
+    return NczFile(header, indices, crc16(payload) == header.payload_crc, len(reader.data))

@@ -1,0 +1,92 @@
+"""Images <-> quantization indices through a manifold's networks (the torch part).
+
+Encoding is the encoder f(x) followed, at effort > 0, by per-image refinement of z:
+Adam steps on ||x - g(z)||^2 through the frozen decoder, z clamped to [-1, 1], the
+last steps quantization-aware (straight-through), and the better of the plain and
+refined quantized latents kept per image, so more effort never costs quality.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from ncodec.images import Image8
+from ncodec.manifolds import Manifold
+from ncodec.quantize import dequantize, quantize
+
+EFFORT_STEPS = (0, 30, 150, 500)
+MAX_EFFORT = len(EFFORT_STEPS) - 1
+CHUNK = 256
+_REFINE_LR = 0.05
+_QUANT_AWARE_FRACTION = 0.3
+
+
+def check_effort(effort: int) -> int:
+    if not isinstance(effort, int) or not 0 <= effort <= MAX_EFFORT:
+        raise ValueError(f"effort must be an integer in [0, {MAX_EFFORT}], got {effort!r}")
+    return effort
+
+
+def _to_tensor(images: Image8) -> torch.Tensor:
+    """(N, S, S, C) uint8 -> (N, C, S, S) float in [-1, 1]."""
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+
+
+def _to_uint8(x: torch.Tensor) -> Image8:
+    out = x.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
+    return out.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def _centres(z: torch.Tensor, bits: int) -> torch.Tensor:
+    """Torch twin of quantize+dequantize, for the straight-through estimator."""
+    levels = 1 << bits
+    idx = torch.floor((z + 1.0) * (levels / 2.0)).clamp_(0, levels - 1)
+    return (idx + 0.5) * (2.0 / levels) - 1.0
+
+
+def encode_latents(manifold: Manifold, images: Image8, bits: int, effort: int) -> npt.NDArray[np.uint8]:
+    """(N, S, S, C) uint8 at the manifold's native size -> (N, M) indices."""
+    encoder, decoder = manifold.encoder(), manifold.decoder()
+    steps = EFFORT_STEPS[check_effort(effort)]
+    out = []
+    for start in range(0, len(images), CHUNK):
+        x = _to_tensor(images[start : start + CHUNK])
+        with torch.inference_mode():
+            z0 = encoder(x)
+        z = _refine(decoder, x, z0, bits, steps) if steps else z0
+        out.append(quantize(z.numpy(), bits))
+    return np.concatenate(out)
+
+
+def _refine(decoder: torch.nn.Module, x: torch.Tensor, z0: torch.Tensor, bits: int, steps: int) -> torch.Tensor:
+    z = z0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=_REFINE_LR)
+    aware_from = steps - int(steps * _QUANT_AWARE_FRACTION)
+    with torch.enable_grad():
+        for step in range(steps):
+            for group in opt.param_groups:
+                group["lr"] = _REFINE_LR * 0.5 * (1 + math.cos(math.pi * step / steps))
+            z_in = z + (_centres(z, bits) - z).detach() if step >= aware_from else z
+            loss = (decoder(z_in) - x).pow(2).mean(dim=(1, 2, 3)).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                z.clamp_(-1.0, 1.0)
+    with torch.inference_mode():
+        candidates = torch.stack([_centres(z0, bits), _centres(z.detach(), bits)])
+        errors = torch.stack([(decoder(c) - x).pow(2).mean(dim=(1, 2, 3)) for c in candidates])
+        best = errors.argmin(dim=0)
+        return candidates[best, torch.arange(len(x))]
+
+
+def decode_latents(manifold: Manifold, indices: npt.NDArray[np.uint8], bits: int) -> Image8:
+    """(N, M) indices -> (N, S, S, C) uint8 at the manifold's native size."""
+    decoder = manifold.decoder()
+    z = torch.from_numpy(dequantize(indices, bits))
+    with torch.inference_mode():
+        return np.concatenate([_to_uint8(decoder(z[s : s + CHUNK])) for s in range(0, len(z), CHUNK)])

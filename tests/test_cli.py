@@ -1,0 +1,152 @@
+"""The command line: round trips, exit codes, one-line errors, and no stray output files."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from ncodec.cli import main
+from ncodec.format import read_ncz, write_ncz
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(*args: str | Path, input: bytes | None = None) -> tuple[int, bytes, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args], input=input)
+    return result.exit_code, result.stdout_bytes, result.stderr
+
+
+@pytest.fixture
+def png(tmp_path: Path, photo: np.ndarray) -> Path:
+    path = tmp_path / "photo.png"
+    Image.fromarray(photo).save(path)
+    return path
+
+
+def files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+def test_encode_decode_round_trip_with_default_names(png: Path) -> None:
+    code, _, err = run("encode", png, "-m", "tiny-rgb", "-e", "0")
+    assert code == 0, err
+    ncz = png.with_suffix(".ncz")
+    assert "payload 60 bits" in err and f"file {ncz.stat().st_size} bytes" in err
+    out = png.parent / "restored.png"
+    code, _, err = run("decode", ncz, "-o", out)
+    assert code == 0, err
+    assert Image.open(out).size == (40, 24) and Image.open(out).mode == "RGB"
+
+
+def test_stdin_to_stdout(png: Path) -> None:
+    code, blob, _ = run("encode", "-", "-o", "-", "-m", "tiny-rgb", "-e", "0", "-q", input=png.read_bytes())
+    assert code == 0 and blob[:3] == b"NCZ"
+    code, image, _ = run("decode", "-", "-q", input=blob)
+    assert code == 0 and image[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_refuses_to_overwrite_without_force(png: Path) -> None:
+    ncz = png.with_suffix(".ncz")
+    ncz.write_bytes(b"keep me")
+    code, _, err = run("encode", png, "-m", "tiny-rgb")
+    assert code == 1 and "already exists" in err and "--force" in err
+    assert ncz.read_bytes() == b"keep me"
+    code, _, _ = run("encode", png, "-m", "tiny-rgb", "-e", "0", "-f")
+    assert code == 0 and ncz.read_bytes()[:3] == b"NCZ"
+
+
+def test_never_overwrites_its_input_even_with_force(png: Path) -> None:
+    before = hashlib.sha256(png.read_bytes()).hexdigest()
+    link = png.parent / "link.ncz"
+    link.symlink_to(png)
+    code, _, err = run("encode", png, "-o", link, "-m", "tiny-rgb", "-f")
+    assert code == 1 and "input" in err
+    assert hashlib.sha256(png.read_bytes()).hexdigest() == before
+
+
+def bad_ncz_cases() -> dict[str, bytes]:
+    good = (DATA / "image_rgb64.ncz").read_bytes()
+    newer = bytearray(good)
+    newer[3] = 0x20
+    crc = bytearray(good)
+    crc[8] ^= 1
+    return {
+        "empty": b"",
+        "magic": b"GIF89a" + bytes(90),
+        "truncated header": good[:12],
+        "truncated payload": good[:-3],
+        "header CRC": bytes(crc),
+        "newer version": bytes(newer),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(bad_ncz_cases()))
+def test_bad_files_exit_1_with_one_line_and_no_output(tmp_path: Path, case: str) -> None:
+    src = tmp_path / "bad.ncz"
+    src.write_bytes(bad_ncz_cases()[case])
+    code, _, err = run("decode", src, "-o", tmp_path / "out.png")
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("ncodec: error:")
+    assert "Traceback" not in err
+    assert files(tmp_path) == {"bad.ncz"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"manifold_id": "nowhere-z100"}, "'nowhere-z100' not found"), ({"fingerprint": b"\0\0\0\0"}, "fingerprint")],
+)
+def test_unknown_manifold_and_fingerprint_mismatch(tmp_path: Path, png: Path, change: dict, message: str) -> None:
+    parsed = read_ncz(run("encode", png, "-o", "-", "-m", "tiny-rgb", "-e", "0", "-q")[1])
+    src = tmp_path / "x.ncz"
+    src.write_bytes(write_ncz(dataclasses.replace(parsed.header, **change), parsed.indices))
+    code, _, err = run("decode", src, "-o", tmp_path / "out.png")
+    assert code == 1 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_non_image_input_to_encode(tmp_path: Path) -> None:
+    src = tmp_path / "notes.txt"
+    src.write_text("hello")
+    code, _, err = run("encode", src, "-m", "tiny-rgb")
+    assert code == 1 and "not a readable image" in err and err.count("\n") == 1
+    assert files(tmp_path) == {"notes.txt"}
+
+
+def test_verbose_shows_traceback(tmp_path: Path) -> None:
+    src = tmp_path / "bad.ncz"
+    src.write_bytes(b"nope")
+    code, _, err = run("decode", src, "-v")
+    assert code == 1 and "Traceback" in err
+
+
+def test_usage_errors_exit_2(png: Path) -> None:
+    assert run("encode", png, "--bits", "9")[0] == 2
+    assert run("frobnicate")[0] == 2
+    assert run("decode")[0] == 2
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in DATA.glob("*.ncz")))
+def test_info_prints_the_spec_fields_of_golden_files(name: str) -> None:
+    expected = json.loads((DATA / f"{name}.json").read_text())["fields"]
+    code, out, _ = run("info", DATA / f"{name}.ncz", "--json")
+    assert code == 0 and json.loads(out) == expected
+    code, out, _ = run("info", DATA / f"{name}.ncz")
+    lines = out.decode().splitlines()
+    assert [line.split()[0] for line in lines] == list(expected)
+    assert [line.split(None, 1)[1] for line in lines] == [str(v) for v in expected.values()]
+
+
+def test_console_script_and_python_m(png: Path) -> None:
+    help_text = subprocess.run([sys.executable, "-m", "ncodec", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "encode" in help_text and "decode" in help_text and "info" in help_text
+    out = subprocess.run(["ncodec", "info", str(DATA / "image_rgb64.ncz")], capture_output=True, text=True, check=True).stdout
+    assert "faces64-z100" in out
