@@ -151,10 +151,10 @@ def decode(input: str, output: str | None, force: bool, strict: bool, quiet: boo
     """
     import warnings
 
-    import numpy as np
     from PIL import Image
 
     from ncodec.codec import PayloadDamagedWarning, decompress
+    from ncodec.images import to_pil
 
     output = output or _default_output(input, ".png")
     if output != STDIO:
@@ -168,9 +168,7 @@ def decode(input: str, output: str | None, force: bool, strict: bool, quiet: boo
     image_format = "PNG" if output == STDIO else Image.registered_extensions().get(Path(output).suffix.lower())
     if image_format is None:
         raise click.UsageError(f"unknown image format for output {output!r}")
-    if pixels.dtype != np.uint8 and pixels.ndim == 3:  # Pillow has no 16-bit colour modes
-        pixels = (pixels >> 8).astype(np.uint8)
-    Image.fromarray(pixels).save(buffer, format=image_format)
+    to_pil(pixels).save(buffer, format=image_format)
     _write_output(output, buffer.getvalue(), input, force)
     if not quiet:
         click.echo(f"{output}: {pixels.shape[1]}x{pixels.shape[0]} {image_format}", err=True)

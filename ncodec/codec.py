@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from ncodec.errors import FormatError, IntegrityError, ManifoldMismatchError
 from ncodec.format import Header, NczFile, read_ncz, write_ncz
-from ncodec.images import Layout, normalize, restore, to_array, to_native
+from ncodec.images import Layout, normalize, restore, to_array, to_native, to_pil, to_tensor
 from ncodec.manifolds import DEFAULT_MANIFOLD, Manifold, open_manifold
 from ncodec.quantize import check_bits
 
 DEFAULT_BITS = 5
 DEFAULT_EFFORT = 1
+
+Output = Literal["numpy", "pil", "torch"]
+_CONVERTERS: dict[str, Callable[[npt.NDArray[Any]], Any]] = {"numpy": lambda a: a, "pil": to_pil, "torch": to_tensor}
 
 
 class PayloadDamagedWarning(UserWarning):
@@ -31,7 +34,11 @@ def compress(image: Any, manifold: str = DEFAULT_MANIFOLD, bits: int = DEFAULT_B
 def compress_batch(
     images: Iterable[Any], manifold: str = DEFAULT_MANIFOLD, bits: int = DEFAULT_BITS, effort: int = DEFAULT_EFFORT
 ) -> list[bytes]:
-    """Encode many images in one batched pass through the networks."""
+    """Encode many images in one batched pass through the networks.
+
+    ``images``: any iterable of images, including an (N, H, W[, C]) array or an
+    (N, C, H, W) tensor.
+    """
     from ncodec.latent import check_effort, encode_latents
 
     check_bits(bits)
@@ -60,16 +67,20 @@ def _header(m: Manifold, layout: Layout, bits: int) -> Header:
     )
 
 
-def decompress(blob: bytes, strict: bool = False) -> npt.NDArray[Any]:
-    """Decode .ncz bytes to an array of the original size, channel count and dtype.
+def decompress(blob: bytes, strict: bool = False, output: Output = "numpy") -> Any:
+    """Decode .ncz bytes to an image of the original size and channel count.
 
-    A damaged payload still decodes (with a ``PayloadDamagedWarning``) unless ``strict``.
+    ``output``: "numpy" (the original's shape and dtype), "pil", or "torch" (float32
+    (C, H, W) in [0, 1]). A damaged payload still decodes, with a
+    ``PayloadDamagedWarning``, unless ``strict``.
     """
-    return decompress_batch([blob], strict=strict)[0]
+    return decompress_batch([blob], strict=strict, output=output)[0]
 
 
-def decompress_batch(blobs: Sequence[bytes], strict: bool = False) -> list[npt.NDArray[Any]]:
+def decompress_batch(blobs: Sequence[bytes], strict: bool = False, output: Output = "numpy") -> list[Any]:
     """Decode many files; files sharing a manifold go through the decoder together."""
+    if output not in _CONVERTERS:
+        raise ValueError(f"output must be one of {sorted(_CONVERTERS)}, got {output!r}")
     from ncodec.latent import decode_latents
 
     files = [_parse_image(blob, strict) for blob in blobs]
@@ -82,7 +93,7 @@ def decompress_batch(blobs: Sequence[bytes], strict: bool = False) -> list[npt.N
         decoded = decode_latents(m, np.concatenate([files[i].indices for i in members]), bits)
         for i, pixels in zip(members, decoded, strict=True):
             out[i] = restore(pixels, layout_of(files[i].header))
-    return [o for o in out if o is not None]
+    return [_CONVERTERS[output](o) for o in out if o is not None]
 
 
 def _parse_image(blob: bytes, strict: bool) -> NczFile:

@@ -37,12 +37,42 @@ class Layout:
 
 
 def to_array(image: Any) -> npt.NDArray[Any]:
-    """A PIL image or array-like as a numpy array, applying EXIF orientation to photos."""
+    """A PIL image, numpy array or torch tensor as a channels-last numpy array.
+
+    PIL images get their EXIF orientation applied; tensors are channels-first
+    (C, H, W) or (H, W), uint8 or float in [0, 1], as torchvision has them.
+    """
     if isinstance(image, Image.Image):
         return _pil_to_array(image)
     if isinstance(image, np.ndarray):
         return image
-    raise InvalidImageError(f"cannot encode a {type(image).__name__}: expected a numpy array or PIL image")
+    if _is_tensor(image):
+        if image.ndim not in (2, 3):
+            raise InvalidImageError(f"expected a tensor of shape (C, H, W) or (H, W), got {tuple(image.shape)}")
+        array: npt.NDArray[Any] = image.detach().cpu().numpy()
+        return np.moveaxis(array, 0, -1) if array.ndim == 3 else array
+    raise InvalidImageError(f"cannot encode a {type(image).__name__}: expected a numpy array, PIL image or torch tensor")
+
+
+def _is_tensor(obj: Any) -> bool:
+    """True for torch tensors, without importing torch."""
+    return type(obj).__module__.partition(".")[0] == "torch" and hasattr(obj, "detach")
+
+
+def to_pil(array: npt.NDArray[Any]) -> Image.Image:
+    """A decoded array as a PIL image (Pillow has no 16-bit colour modes: those become 8-bit)."""
+    if array.dtype == np.uint16 and array.ndim == 3:
+        array = (array >> 8).astype(np.uint8)
+    return Image.fromarray(array)
+
+
+def to_tensor(array: npt.NDArray[Any]) -> Any:
+    """A decoded array as a float32 (C, H, W) torch tensor in [0, 1]."""
+    import torch
+
+    scale = 65535.0 if array.dtype == np.uint16 else 255.0
+    chw = array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
+    return torch.from_numpy(np.ascontiguousarray(chw, dtype=np.float32) / np.float32(scale))
 
 
 def _pil_to_array(image: Image.Image) -> npt.NDArray[Any]:

@@ -86,7 +86,12 @@ def _refine(decoder: torch.nn.Module, x: torch.Tensor, z0: torch.Tensor, bits: i
 
 def decode_latents(manifold: Manifold, indices: npt.NDArray[np.uint8], bits: int) -> Image8:
     """(N, M) indices -> (N, S, S, C) uint8 at the manifold's native size."""
+    return decode_z(manifold, dequantize(indices, bits))
+
+
+def decode_z(manifold: Manifold, latents: npt.NDArray[np.float32]) -> Image8:
+    """(N, M) latents in [-1, 1] -> (N, S, S, C) uint8 at the manifold's native size."""
     decoder = manifold.decoder()
-    z = torch.from_numpy(dequantize(indices, bits))
+    z = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
     with torch.inference_mode():
         return np.concatenate([_to_uint8(decoder(z[s : s + CHUNK])) for s in range(0, len(z), CHUNK)])

@@ -1,0 +1,133 @@
+"""MCode video: code the latents of every N-th frame (and the last), interpolate the rest.
+
+Keyframes go through the image encoder; the frames between are decoded from a linear
+(or spherical) interpolation of the neighbouring keyframes' dequantized latents.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from ncodec.codec import DEFAULT_BITS, DEFAULT_EFFORT, check_payload, layout_of, manifold_for
+from ncodec.errors import FormatError, IntegrityError, InvalidImageError
+from ncodec.format import Header, VideoInfo, read_ncz, write_ncz
+from ncodec.format.header import MAX_FPS_TERM
+from ncodec.images import normalize, restore, to_array, to_native
+from ncodec.manifolds import DEFAULT_MANIFOLD, open_manifold
+from ncodec.quantize import check_bits, dequantize
+
+# Until a manifold trained on video clips ships, videos use the default image manifold.
+DEFAULT_VIDEO_MANIFOLD = DEFAULT_MANIFOLD
+DEFAULT_KEYFRAME_INTERVAL = 4
+
+Interpolation = Literal["linear", "slerp"]
+
+
+def compress_video(
+    frames: Sequence[Any] | npt.NDArray[Any],
+    manifold: str = DEFAULT_VIDEO_MANIFOLD,
+    keyframe_interval: int = DEFAULT_KEYFRAME_INTERVAL,
+    bits: int = DEFAULT_BITS,
+    huffman: bool = False,
+    fps: float | Fraction = 25,
+    effort: int = DEFAULT_EFFORT,
+) -> bytes:
+    """Encode a clip of at least two equally sized frames to .ncz bytes."""
+    from ncodec.latent import check_effort, encode_latents
+
+    check_bits(bits)
+    check_effort(effort)
+    if isinstance(keyframe_interval, bool) or not isinstance(keyframe_interval, int) or keyframe_interval < 1:
+        raise ValueError(f"keyframe_interval must be a positive integer, got {keyframe_interval!r}")
+    rate = _frame_rate(fps)
+    prepared = [normalize(to_array(frame)) for frame in frames]
+    if len(prepared) < 2:
+        raise InvalidImageError(f"a video needs at least 2 frames, got {len(prepared)} (code a single frame as an image)")
+    layout = prepared[0][1]
+    for i, (_, other) in enumerate(prepared):
+        if other != layout:
+            raise InvalidImageError(
+                f"frame {i} is {other.width}x{other.height} with {other.channels} channels, "
+                f"frame 0 is {layout.width}x{layout.height} with {layout.channels}: all frames must match"
+            )
+    info = VideoInfo(len(prepared), keyframe_interval, rate.numerator, rate.denominator)
+    m = open_manifold(manifold)
+    cfg = m.config
+    header = Header(
+        bits=bits,
+        latent_dim=cfg.latent_dim,
+        width=layout.width,
+        height=layout.height,
+        channels=layout.channels,
+        manifold_id=cfg.id,
+        fingerprint=m.fingerprint,
+        no_channel_axis=layout.no_channel_axis,
+        sixteen_bit=layout.sixteen_bit,
+        huffman=huffman,
+        video=info,
+    )
+    keys = np.stack([to_native(prepared[k][0], cfg.image_size, cfg.channels) for k in info.keyframes()])
+    return write_ncz(header, encode_latents(m, keys, bits, effort))
+
+
+def _frame_rate(fps: float | Fraction) -> Fraction:
+    """Exact rate; float NTSC rates (29.97, 23.976, ...) become n*1000/1001."""
+    value = float(fps)
+    ntsc = round(value * 1.001)
+    if not isinstance(fps, Fraction) and abs(value - ntsc * 1000 / 1001) < min(5e-3, abs(value - ntsc)):
+        rate = Fraction(ntsc * 1000, 1001)
+    else:
+        rate = Fraction(fps).limit_denominator(1001)
+    if rate <= 0 or rate.numerator > MAX_FPS_TERM:
+        raise ValueError(f"frame rate must be positive and at most {MAX_FPS_TERM}, got {fps!r}")
+    return rate
+
+
+def decompress_video(blob: bytes, interpolation: Interpolation = "linear", strict: bool = False) -> npt.NDArray[Any]:
+    """Decode a video .ncz to (T, H, W[, C]) frames of the original size and dtype."""
+    from ncodec.latent import decode_z
+
+    f = read_ncz(blob)
+    if f.header.video is None:
+        raise FormatError("this is an image .ncz; decode it with decompress")
+    if f.header.huffman and not f.payload_ok:
+        raise IntegrityError("payload CRC mismatch in a Huffman-coded video: the stream cannot be trusted")
+    check_payload(f, strict)
+    m = manifold_for(f.header)
+    latents = interpolate(dequantize(f.indices, f.header.bits), f.header.video, interpolation)
+    pixels = decode_z(m, latents)
+    layout = layout_of(f.header)
+    return np.stack([restore(p, layout) for p in pixels])
+
+
+def interpolate(keys: npt.NDArray[np.float32], info: VideoInfo, how: Interpolation = "linear") -> npt.NDArray[np.float32]:
+    """Latents of all frames from the keyframes' latents (K, M) -> (T, M)."""
+    if how not in ("linear", "slerp"):
+        raise ValueError(f"interpolation must be 'linear' or 'slerp', got {how!r}")
+    marks = info.keyframes()
+    out = np.empty((info.frames, keys.shape[1]), np.float32)
+    for k, (a, b) in enumerate(itertools.pairwise(marks)):
+        t = ((np.arange(a, b + 1) - a) / (b - a)).astype(np.float32)[:, None]
+        out[a : b + 1] = (_slerp if how == "slerp" else _lerp)(keys[k], keys[k + 1], t)
+    out[marks[-1]] = keys[-1]
+    return out
+
+
+def _lerp(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], t: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    mixed: npt.NDArray[np.float32] = (1 - t) * a + t * b
+    return mixed
+
+
+def _slerp(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], t: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    cos = float(np.dot(a, b) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-4:
+        return _lerp(a, b, t)
+    mixed: npt.NDArray[np.float32] = np.clip((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega), -1.0, 1.0)
+    return mixed.astype(np.float32)
