@@ -1,7 +1,7 @@
 """The ``ncodec`` command line: encode, decode and inspect .ncz files.
 
 Exit status: 0 success, 1 bad input (one line on stderr; the traceback with -v),
-2 usage error. Outputs are written atomically and never over an input; an existing
+2 usage error, 130 interrupted (Ctrl-C or SIGTERM). Outputs are written atomically and never over an input; an existing
 output is only replaced with -f/--force.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -22,20 +23,21 @@ from ncodec.atomic import OutputExistsError, atomic_write, check_output
 from ncodec.errors import InvalidImageError, NczError
 
 EXIT_BAD_INPUT = 1
+EXIT_INTERRUPTED = 130
 STDIO = "-"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str, verbose: bool) -> None:
+def _fail(message: str, verbose: bool, code: int = EXIT_BAD_INPUT) -> None:
     if verbose:
         traceback.print_exc()
-    click.echo(f"ncodec: error: {message}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"ncodec: {message}", err=True)
+    sys.exit(code)
 
 
 def reporting(func: F) -> F:
-    """Options -q/-v, and errors from bad input turned into one line and exit 1."""
+    """Options -q/-v; bad input becomes one line on stderr and exit 1, Ctrl-C/SIGTERM exit 130."""
 
     @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
     @click.option("-v", "--verbose", is_flag=True, help="More detail; full traceback on errors.")
@@ -44,9 +46,16 @@ def reporting(func: F) -> F:
         try:
             return func(*args, quiet=quiet, verbose=verbose, **kwargs)
         except (NczError, OutputExistsError, OSError) as exc:
-            _fail(str(exc), verbose)
+            _fail(f"error: {exc}", verbose)
+        except KeyboardInterrupt:
+            _fail("interrupted; no partial output was left", verbose, EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so temporary files are removed on the way out."""
+    raise KeyboardInterrupt
 
 
 def _read_input(path: str) -> bytes:
@@ -55,20 +64,49 @@ def _read_input(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
-def _write_output(path: str, data: bytes, source: str, force: bool) -> None:
+def _write_output(path: str, data: bytes) -> None:
     if path == STDIO:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-        return
-    output = Path(path)
-    check_output(output, [Path(source)] if source != STDIO else [], force)
-    atomic_write(output, data)
+    else:
+        atomic_write(Path(path), data)
 
 
-def _default_output(source: str, suffix: str) -> str:
-    if source == STDIO:
-        return STDIO
-    return str(Path(source).with_suffix(suffix))
+def _outputs(inputs: tuple[str, ...], output: str | None, suffix: str) -> list[str]:
+    """Output name per input: -o as given for one input, else DIR/stem+suffix or beside the input."""
+    if STDIO in inputs and len(inputs) > 1:
+        raise click.UsageError("'-' (stdin) can only be the single input")
+    several = len(inputs) > 1 or (output is not None and (output.endswith("/") or Path(output).is_dir()))
+    if not several:
+        return [output or (STDIO if inputs[0] == STDIO else str(Path(inputs[0]).with_suffix(suffix)))]
+    if output == STDIO:
+        raise click.UsageError("several inputs need -o DIR, not stdout")
+    if output:
+        Path(output).mkdir(parents=True, exist_ok=True)
+    return [str((Path(output) if output else Path(src).parent) / (Path(src).stem + suffix)) for src in inputs]
+
+
+def _run_each(
+    inputs: tuple[str, ...], outputs: list[str], force: bool, quiet: bool, work: Callable[[bytes, str, str], tuple[bytes, str]]
+) -> None:
+    """Convert each input, then report it; a bad file is reported and skipped, and the exit status says so."""
+    failed = []
+    for source, output in zip(inputs, outputs, strict=True):
+        try:
+            if output != STDIO:
+                check_output(Path(output), [Path(source)] if source != STDIO else [], force)
+            data, summary = work(_read_input(source), source, output)
+            _write_output(output, data)
+            if not quiet:
+                click.echo(summary, err=True)
+        except (NczError, OutputExistsError, OSError) as exc:
+            if len(inputs) == 1:
+                raise
+            click.echo(f"ncodec: error: {source}: {exc}", err=True)
+            failed.append(source)
+    if failed:
+        click.echo(f"ncodec: {len(failed)} of {len(inputs)} files failed: {', '.join(failed)}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _open_image(data: bytes, name: str) -> Any:
@@ -92,11 +130,14 @@ def main() -> None:
       ncodec decode photo.ncz -o out.png   -> out.png (original size)
       ncodec info photo.ncz
     """
+    signal.signal(signal.SIGTERM, _terminate)
 
 
 @main.command()
-@click.argument("input", metavar="IN")
-@click.option("-o", "--output", metavar="OUT", help="Output .ncz ('-' = stdout). Default: IN with suffix .ncz.")
+@click.argument("inputs", metavar="IN...", nargs=-1, required=True)
+@click.option(
+    "-o", "--output", metavar="OUT", help="Output file, '-' for stdout, or a folder (DIR/ or several inputs). Default: IN with suffix .ncz."
+)
 @click.option("-b", "--bits", type=click.IntRange(1, 8), default=5, show_default=True, help="Bits per latent entry.")
 @click.option("-m", "--manifold", metavar="ID", default=None, help="Manifold id. Default: the bundled default manifold.")
 @click.option(
@@ -107,27 +148,27 @@ def main() -> None:
     show_default=True,
     help="0 = encoder only (fastest); 1-3 = more latent refinement steps (slower, lower distortion).",
 )
-@click.option("-f", "--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
 @reporting
-def encode(input: str, output: str | None, bits: int, manifold: str | None, effort: int, force: bool, quiet: bool, verbose: bool) -> None:
-    """Compress the image IN ('-' = stdin) to an .ncz file.
+def encode(
+    inputs: tuple[str, ...], output: str | None, bits: int, manifold: str | None, effort: int, force: bool, quiet: bool, verbose: bool
+) -> None:
+    """Compress images IN... ('-' = stdin) to .ncz files.
 
     Any size and mode (gray, RGBA, palette, 16-bit) is accepted; the original size and
     channel count are restored on decode. Alpha is not coded (decoded as opaque).
+    With several inputs, a bad one is reported and skipped; the exit status is 1.
     """
     from ncodec.codec import compress
     from ncodec.format import read_ncz
     from ncodec.manifolds import DEFAULT_MANIFOLD
 
-    output = output or _default_output(input, ".ncz")
-    if output != STDIO:
-        check_output(Path(output), [Path(input)] if input != STDIO else [], force)
-    image = _open_image(_read_input(input), input)
-    blob = compress(image, manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort)
-    _write_output(output, blob, input, force)
-    if not quiet:
+    def work(data: bytes, source: str, target: str) -> tuple[bytes, str]:
+        blob = compress(_open_image(data, source), manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort)
         parsed = read_ncz(blob)
-        click.echo(_summary(output, parsed.header.fields(), len(blob), parsed.payload_bits), err=True)
+        return blob, _summary(target, parsed.header.fields(), len(blob), parsed.payload_bits)
+
+    _run_each(inputs, _outputs(inputs, output, ".ncz"), force, quiet, work)
 
 
 def _summary(name: str, fields: dict[str, Any], file_bytes: int, payload_bits: int) -> str:
@@ -139,15 +180,15 @@ def _summary(name: str, fields: dict[str, Any], file_bytes: int, payload_bits: i
 
 
 @main.command()
-@click.argument("input", metavar="IN")
-@click.option("-o", "--output", metavar="OUT", help="Output image ('-' = PNG on stdout). Default: IN with suffix .png.")
-@click.option("-f", "--force", is_flag=True, help="Overwrite an existing output file.")
+@click.argument("inputs", metavar="IN...", nargs=-1, required=True)
+@click.option("-o", "--output", metavar="OUT", help="Output image, '-' for PNG on stdout, or a folder. Default: IN with suffix .png.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--strict", is_flag=True, help="Refuse a file whose payload CRC fails instead of decoding it.")
 @reporting
-def decode(input: str, output: str | None, force: bool, strict: bool, quiet: bool, verbose: bool) -> None:
-    """Decompress the .ncz file IN ('-' = stdin) to an image of the original size.
+def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: bool, quiet: bool, verbose: bool) -> None:
+    """Decompress .ncz files IN... ('-' = stdin) to images of the original size.
 
-    The format follows OUT's suffix (PNG, JPEG, WebP, ... as Pillow knows them).
+    The format follows the output's suffix (PNG, JPEG, WebP, ... as Pillow knows them).
     """
     import warnings
 
@@ -156,22 +197,23 @@ def decode(input: str, output: str | None, force: bool, strict: bool, quiet: boo
     from ncodec.codec import PayloadDamagedWarning, decompress
     from ncodec.images import to_pil
 
-    output = output or _default_output(input, ".png")
-    if output != STDIO:
-        check_output(Path(output), [Path(input)] if input != STDIO else [], force)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PayloadDamagedWarning)
-        pixels = decompress(_read_input(input), strict=strict)
-    for w in caught:
-        click.echo(f"ncodec: warning: {w.message}", err=True)
-    buffer = io.BytesIO()
-    image_format = "PNG" if output == STDIO else Image.registered_extensions().get(Path(output).suffix.lower())
-    if image_format is None:
-        raise click.UsageError(f"unknown image format for output {output!r}")
-    to_pil(pixels).save(buffer, format=image_format)
-    _write_output(output, buffer.getvalue(), input, force)
-    if not quiet:
-        click.echo(f"{output}: {pixels.shape[1]}x{pixels.shape[0]} {image_format}", err=True)
+    outputs = _outputs(inputs, output, ".png")
+    formats = {o: "PNG" if o == STDIO else Image.registered_extensions().get(Path(o).suffix.lower()) for o in outputs}
+    unknown = [o for o, fmt in formats.items() if fmt is None]
+    if unknown:
+        raise click.UsageError(f"unknown image format for output {unknown[0]!r}")
+
+    def work(data: bytes, source: str, target: str) -> tuple[bytes, str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PayloadDamagedWarning)
+            pixels = decompress(data, strict=strict)
+        for w in caught:
+            click.echo(f"ncodec: warning: {source}: {w.message}", err=True)
+        buffer = io.BytesIO()
+        to_pil(pixels).save(buffer, format=formats[target])
+        return buffer.getvalue(), f"{target}: {pixels.shape[1]}x{pixels.shape[0]} {formats[target]}"
+
+    _run_each(inputs, outputs, force, quiet, work)
 
 
 @main.command()
@@ -189,3 +231,25 @@ def info(input: str, as_json: bool, quiet: bool, verbose: bool) -> None:
     else:
         for key, value in fields.items():
             click.echo(f"{key:18} {value}")
+
+
+class _TrainGroup(click.Group):
+    """``ncodec train ...``: subcommands load from ncodec.train only when used (torch, tqdm)."""
+
+    def _real(self) -> click.Group:
+        try:
+            from ncodec.train.cli import train
+        except ImportError as exc:
+            raise click.ClickException(f"training needs the [train] extra: pip install 'ncodec[train]' ({exc})") from None
+        return train
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._real().get_command(ctx, cmd_name)
+
+
+@main.group(cls=_TrainGroup)
+def train() -> None:
+    """Train your own manifold: a GAN decoder, then an encoder (needs the [train] extra)."""

@@ -150,3 +150,50 @@ def test_console_script_and_python_m(png: Path) -> None:
     assert "encode" in help_text and "decode" in help_text and "info" in help_text
     out = subprocess.run(["ncodec", "info", str(DATA / "image_rgb64.ncz")], capture_output=True, text=True, check=True).stdout
     assert "faces64-z100" in out
+
+
+def test_batch_encode_goes_on_past_a_bad_file_and_names_it(tmp_path: Path, png: Path) -> None:
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    second = tmp_path / "second.png"
+    second.write_bytes(png.read_bytes())
+    out = tmp_path / "out"
+    code, _, err = run("encode", png, bad, second, "-o", f"{out}/", "-m", "tiny-rgb", "-e", "0", "-q")
+    assert code == 1
+    assert "broken.png" in err and "1 of 3 files failed" in err
+    assert files(out) == {"photo.ncz", "second.ncz"}
+    code, _, err = run("decode", out / "photo.ncz", out / "second.ncz", "-o", tmp_path / "png", "-q")
+    assert code == 0, err
+    assert files(tmp_path / "png") == {"photo.png", "second.png"}
+
+
+def test_stdin_cannot_be_mixed_with_files(png: Path) -> None:
+    assert run("encode", "-", png)[0] == 2
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_interrupt_leaves_no_partial_output_and_no_temp_file(tmp_path: Path, manifold_root: Path, png: Path, signame: str) -> None:
+    import os
+    import signal
+
+    before = hashlib.sha256(png.read_bytes()).hexdigest()
+    sources = []
+    for i in range(40):
+        sources.append(tmp_path / f"in{i:02d}.png")
+        sources[-1].symlink_to(png)
+    out = tmp_path / "out"
+    env = os.environ | {"NCODEC_MANIFOLD_PATH": str(manifold_root)}
+    args = ["ncodec", "encode", *map(str, sources), "-o", f"{out}/", "-m", "tiny-rgb", "-e", "3"]
+    proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first file is done: the run is surely mid-way now
+    assert "in00.ncz" in first
+    proc.send_signal(getattr(signal, signame))
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, err
+    assert "interrupted" in err
+    written = sorted(out.iterdir())
+    assert not [p for p in written if p.name.endswith(".tmp")]
+    assert 1 <= len(written) < 40
+    assert all(read_ncz(p.read_bytes()).header.manifold_id == "tiny-rgb" for p in written)
+    assert hashlib.sha256(png.read_bytes()).hexdigest() == before

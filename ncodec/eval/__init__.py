@@ -1,0 +1,1 @@
+"""Evaluation: metrics and reports. Not imported by encode/decode."""
