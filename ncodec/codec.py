@@ -26,13 +26,23 @@ class PayloadDamagedWarning(UserWarning):
     """The payload CRC failed: the image decodes, but some latent entries were changed."""
 
 
-def compress(image: Any, manifold: str = DEFAULT_MANIFOLD, bits: int = DEFAULT_BITS, effort: int = DEFAULT_EFFORT) -> bytes:
-    """Encode one image (numpy array or PIL image, any size and mode) to .ncz bytes."""
-    return compress_batch([image], manifold=manifold, bits=bits, effort=effort)[0]
+def compress(
+    image: Any, manifold: str = DEFAULT_MANIFOLD, bits: int = DEFAULT_BITS, effort: int = DEFAULT_EFFORT, robust: bool = False
+) -> bytes:
+    """Encode one image (numpy array, PIL image or tensor; any size and mode) to .ncz bytes.
+
+    ``robust`` protects the header with Reed-Solomon (+25 bytes for a 64x64 image) so
+    the file survives bit errors across the whole file, not only in the payload.
+    """
+    return compress_batch([image], manifold=manifold, bits=bits, effort=effort, robust=robust)[0]
 
 
 def compress_batch(
-    images: Iterable[Any], manifold: str = DEFAULT_MANIFOLD, bits: int = DEFAULT_BITS, effort: int = DEFAULT_EFFORT
+    images: Iterable[Any],
+    manifold: str = DEFAULT_MANIFOLD,
+    bits: int = DEFAULT_BITS,
+    effort: int = DEFAULT_EFFORT,
+    robust: bool = False,
 ) -> list[bytes]:
     """Encode many images in one batched pass through the networks.
 
@@ -50,11 +60,12 @@ def compress_batch(
     cfg = m.config
     native = np.stack([to_native(pixels, cfg.image_size, cfg.channels) for pixels, _ in prepared])
     indices = encode_latents(m, native, bits, effort)
-    return [write_ncz(_header(m, layout, bits), idx) for (_, layout), idx in zip(prepared, indices, strict=True)]
+    return [write_ncz(_header(m, layout, bits, robust), idx) for (_, layout), idx in zip(prepared, indices, strict=True)]
 
 
-def _header(m: Manifold, layout: Layout, bits: int) -> Header:
+def _header(m: Manifold, layout: Layout, bits: int, robust: bool) -> Header:
     return Header(
+        robust=robust,
         bits=bits,
         latent_dim=m.config.latent_dim,
         width=layout.width,

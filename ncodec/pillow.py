@@ -96,6 +96,7 @@ def _save(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
             manifold=opts.get("manifold", DEFAULT_MANIFOLD),
             bits=opts.get("bits", DEFAULT_BITS),
             effort=opts.get("effort", DEFAULT_EFFORT),
+            robust=opts.get("robust", False),
         )
     )
 
@@ -116,6 +117,7 @@ def _save_all(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
             huffman=opts.get("huffman", False),
             fps=1000.0 / duration,
             effort=opts.get("effort", DEFAULT_EFFORT),
+            robust=opts.get("robust", False),
         )
     )
 

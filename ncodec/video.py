@@ -37,8 +37,9 @@ def compress_video(
     huffman: bool = False,
     fps: float | Fraction = 25,
     effort: int = DEFAULT_EFFORT,
+    robust: bool = False,
 ) -> bytes:
-    """Encode a clip of at least two equally sized frames to .ncz bytes."""
+    """Encode a clip of at least two equally sized frames to .ncz bytes (``robust``: see ``compress``)."""
     from ncodec.latent import check_effort, encode_latents
 
     check_bits(bits)
@@ -70,6 +71,7 @@ def compress_video(
         no_channel_axis=layout.no_channel_axis,
         sixteen_bit=layout.sixteen_bit,
         huffman=huffman,
+        robust=robust,
         video=info,
     )
     keys = np.stack([to_native(prepared[k][0], cfg.image_size, cfg.channels) for k in info.keyframes()])

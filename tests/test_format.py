@@ -20,6 +20,7 @@ SPEC_FIELDS = [
     "format",
     "kind",
     "huffman",
+    "robust",
     "bits",
     "latent_dim",
     "width",
@@ -40,7 +41,7 @@ def golden(name: str) -> tuple[bytes, dict]:
 
 
 def test_there_are_golden_files_of_each_kind() -> None:
-    assert set(GOLDEN) == {"image_rgb64", "image_gray16", "video_fixed", "video_huffman"}
+    assert set(GOLDEN) == {"image_rgb64", "image_gray16", "image_robust", "video_fixed", "video_huffman"}
 
 
 @pytest.mark.parametrize("name", GOLDEN)

@@ -16,6 +16,7 @@ from ncodec.bytesio import ByteReader
 from ncodec.entropy import decode_deltas, encode_deltas, pack_fixed, packed_size, unpack_fixed
 from ncodec.errors import FormatError
 from ncodec.format.header import Header, crc16, read_header
+from ncodec.format.robust import unframe
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class NczFile:
     @property
     def payload_bits(self) -> int:
         """Bits actually sent after the header (fixed width: M*b per coded frame)."""
-        return (self.file_bytes - len(self.header.to_bytes())) * 8 if self.header.huffman else self.header.payload_bits
+        return (self.file_bytes - len(self.header.prefix())) * 8 if self.header.huffman else self.header.payload_bits
 
 
 def encode_payload(header: Header, indices: npt.NDArray[np.uint8]) -> bytes:
@@ -47,13 +48,35 @@ def write_ncz(header: Header, indices: npt.ArrayLike) -> bytes:
     idx = idx.reshape(header.coded_frames, header.latent_dim)
     payload = encode_payload(header, idx)
     final = dataclasses.replace(header, payload_crc=crc16(payload))
-    return final.to_bytes() + payload
+    return final.prefix() + payload
+
+
+def _read_any_header(reader: ByteReader) -> Header:
+    """A plain header, or else a Reed-Solomon framed one; ``reader`` is left at the payload."""
+    try:
+        header = read_header(reader)
+    except FormatError as plain_error:
+        recovered = unframe(reader.data)
+        if recovered is None:
+            raise
+        head, reader.pos = recovered
+        inner = ByteReader(head, "robust header")
+        try:
+            header = read_header(inner)
+        except FormatError:
+            raise plain_error from None
+        if not header.robust or inner.remaining:
+            raise plain_error from None
+        return header
+    if header.robust:
+        raise FormatError("robust flag set on a header without Reed-Solomon framing")
+    return header
 
 
 def read_ncz(data: bytes) -> NczFile:
     """Parse a whole file. A payload CRC mismatch is reported in ``payload_ok``, not raised."""
     reader = ByteReader(bytes(data))
-    header = read_header(reader)
+    header = _read_any_header(reader)
     reader.what = "payload"
     payload = reader.data[reader.pos :]
     m, bits, frames = header.latent_dim, header.bits, header.coded_frames

@@ -13,6 +13,7 @@ from typing import Any
 
 from ncodec.bytesio import ByteReader, uleb128
 from ncodec.errors import FormatError, IntegrityError, LimitExceededError, UnsupportedVersionError
+from ncodec.format.robust import frame
 from ncodec.manifold_config import ID_PATTERN
 
 MAGIC = b"NCZ"
@@ -29,8 +30,9 @@ MAX_ID_LENGTH = 32
 FINGERPRINT_SIZE = 4
 
 FLAG_HUFFMAN = 0x04
+FLAG_ROBUST = 0x08
 _KIND_MASK = 0x03
-_RESERVED_FLAGS = 0xF8
+_RESERVED_FLAGS = 0xF0
 
 LAYOUT_CHANNELS = 0x07
 LAYOUT_NO_CHANNEL_AXIS = 0x08
@@ -82,6 +84,7 @@ class Header:
     no_channel_axis: bool = False
     sixteen_bit: bool = False
     huffman: bool = False
+    robust: bool = False
     video: VideoInfo | None = None
     payload_crc: int = 0
     version_minor: int = VERSION_MINOR
@@ -103,7 +106,7 @@ class Header:
         return self.coded_frames * self.latent_dim * self.bits
 
     def to_bytes(self) -> bytes:
-        flags = int(self.kind) | (FLAG_HUFFMAN if self.huffman else 0)
+        flags = int(self.kind) | (FLAG_HUFFMAN if self.huffman else 0) | (FLAG_ROBUST if self.robust else 0)
         layout = self.channels | (LAYOUT_NO_CHANNEL_AXIS if self.no_channel_axis else 0)
         layout |= LAYOUT_16BIT if self.sixteen_bit else 0
         out = bytearray(MAGIC)
@@ -117,12 +120,17 @@ class Header:
         out += crc16(bytes(out)).to_bytes(2, "big")
         return bytes(out)
 
+    def prefix(self) -> bytes:
+        """Everything before the payload: the header, Reed-Solomon framed when ``robust``."""
+        return frame(self.to_bytes()) if self.robust else self.to_bytes()
+
     def fields(self) -> dict[str, Any]:
         """The decoded fields, in spec order, as ``ncodec info`` prints them."""
         out: dict[str, Any] = {
             "format": f"ncz {VERSION_MAJOR}.{self.version_minor}",
             "kind": self.kind.name.lower(),
             "huffman": self.huffman,
+            "robust": self.robust,
             "bits": self.bits,
             "latent_dim": self.latent_dim,
             "width": self.width,
@@ -142,7 +150,7 @@ class Header:
             "manifold": self.manifold_id,
             "fingerprint": self.fingerprint.hex(),
             "payload_crc": f"{self.payload_crc:04x}",
-            "header_bytes": len(self.to_bytes()),
+            "header_bytes": len(self.prefix()),
         }
         return out
 
@@ -235,6 +243,7 @@ def read_header(reader: ByteReader) -> Header:
         no_channel_axis=bool(layout & LAYOUT_NO_CHANNEL_AXIS),
         sixteen_bit=bool(layout & LAYOUT_16BIT),
         huffman=bool(flags & FLAG_HUFFMAN),
+        robust=bool(flags & FLAG_ROBUST),
         video=video,
         payload_crc=payload_crc,
         version_minor=minor,

@@ -38,6 +38,7 @@ def cases() -> dict[str, tuple[Header, np.ndarray]]:
     return {
         "image_rgb64": (image, np.arange(100, dtype=np.uint8) % 32),
         "image_gray16": (gray, (np.arange(12, dtype=np.uint8) * 5) % 8),
+        "image_robust": (dataclasses.replace(image, robust=True), np.arange(100, dtype=np.uint8) % 32),
         "video_fixed": (video, keyframes),
         "video_huffman": (dataclasses.replace(video, huffman=True), keyframes),
     }
