@@ -148,7 +148,8 @@ def test_info_prints_the_spec_fields_of_golden_files(name: str) -> None:
 def test_console_script_and_python_m(png: Path) -> None:
     help_text = subprocess.run([sys.executable, "-m", "ncodec", "--help"], capture_output=True, text=True, check=True).stdout
     assert "encode" in help_text and "decode" in help_text and "info" in help_text
-    out = subprocess.run(["ncodec", "info", str(DATA / "image_rgb64.ncz")], capture_output=True, text=True, check=True).stdout
+    script = Path(sys.executable).parent / "ncodec"
+    out = subprocess.run([str(script), "info", str(DATA / "image_rgb64.ncz")], capture_output=True, text=True, check=True).stdout
     assert "faces64-z100" in out
 
 
@@ -183,7 +184,7 @@ def test_interrupt_leaves_no_partial_output_and_no_temp_file(tmp_path: Path, man
         sources[-1].symlink_to(png)
     out = tmp_path / "out"
     env = os.environ | {"NCODEC_MANIFOLD_PATH": str(manifold_root)}
-    args = ["ncodec", "encode", *map(str, sources), "-o", f"{out}/", "-m", "tiny-rgb", "-e", "3"]
+    args = [sys.executable, "-m", "ncodec", "encode", *map(str, sources), "-o", f"{out}/", "-m", "tiny-rgb", "-e", "3"]
     proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     first = proc.stderr.readline()  # the first file is done: the run is surely mid-way now
