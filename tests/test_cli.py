@@ -86,7 +86,14 @@ def bad_ncz_cases() -> dict[str, bytes]:
         "truncated payload": good[:-3],
         "header CRC": bytes(crc),
         "newer version": bytes(newer),
+        "absurd dimensions": _sealed(b"NCZ\x10\x00\x05d" + b"\x80\x80\x04" + b"\x40\x03\x0cfaces64-z100\0\1\2\3\0\0"),
     }
+
+
+def _sealed(head: bytes) -> bytes:
+    from ncodec.format.header import crc16
+
+    return head + crc16(head).to_bytes(2, "big") + bytes(63)
 
 
 @pytest.mark.parametrize("case", sorted(bad_ncz_cases()))
