@@ -112,10 +112,15 @@ def _run_each(
 def _open_image(data: bytes, name: str) -> Any:
     from PIL import Image, UnidentifiedImageError
 
+    from ncodec.images import check_size
+
     try:
         image = Image.open(io.BytesIO(data))
+        check_size(*image.size)  # before any pixel is decoded
         image.load()
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, InvalidImageError):
+            raise
         raise InvalidImageError(f"{name}: not a readable image ({exc})") from None
     return image
 

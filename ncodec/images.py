@@ -95,13 +95,18 @@ def _pil_to_array(image: Image.Image) -> npt.NDArray[Any]:
     return np.asarray(image)
 
 
+def check_size(width: int, height: int) -> None:
+    """Refuse sizes beyond the format's limits, before anything of that size is allocated."""
+    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION and width * height <= MAX_PIXELS):
+        raise InvalidImageError(f"image size {width}x{height} is outside the limits (max side {MAX_DIMENSION}, max {MAX_PIXELS} pixels)")
+
+
 def normalize(array: npt.NDArray[Any]) -> tuple[Image8, Layout]:
     """Validate an array and return it as uint8 (H, W, C) plus the layout to restore."""
     if array.ndim not in (2, 3) or (array.ndim == 3 and not 1 <= array.shape[2] <= 4):
         raise InvalidImageError(f"expected an image of shape (H, W) or (H, W, C) with C in 1..4, got {array.shape}")
     height, width = array.shape[:2]
-    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION and width * height <= MAX_PIXELS):
-        raise InvalidImageError(f"image size {width}x{height} is outside the limits (max side {MAX_DIMENSION}, max {MAX_PIXELS} pixels)")
+    check_size(width, height)
     no_axis = array.ndim == 2
     pixels = array[:, :, None] if no_axis else array
     layout = Layout(width, height, pixels.shape[2], no_axis, array.dtype == np.uint16)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import subprocess
 import sys
@@ -205,3 +206,40 @@ def test_interrupt_leaves_no_partial_output_and_no_temp_file(tmp_path: Path, man
     assert 1 <= len(written) < 40
     assert all(read_ncz(p.read_bytes()).header.manifold_id == "tiny-rgb" for p in written)
     assert hashlib.sha256(png.read_bytes()).hexdigest() == before
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small valid PNG whose header claims another size (IHDR CRC fixed up)."""
+    import struct
+    import zlib
+
+    buf = io.BytesIO()
+    Image.new("L", (4, 4)).save(buf, format="PNG")
+    data = bytearray(buf.getvalue())
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("width", "height"), [(20000, 10), (9000, 9000), (30000, 30000)])
+def test_huge_images_are_refused_before_decoding(tmp_path: Path, width: int, height: int) -> None:
+    src = tmp_path / "huge.png"
+    src.write_bytes(_png_claiming(width, height))
+    code, _, err = run("encode", src, "-m", "tiny-rgb")
+    assert code == 1 and err.count("\n") == 1
+    assert "outside the limits" in err or "decompression bomb" in err
+    assert files(tmp_path) == {"huge.png"}
+
+
+def test_animated_gif_encodes_its_first_frame(tmp_path: Path, photo: np.ndarray) -> None:
+    frames = [Image.fromarray(photo), Image.fromarray(255 - photo)]
+    src = tmp_path / "anim.gif"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=100)
+    code, _, err = run("encode", src, "-m", "tiny-rgb", "-e", "0")
+    assert code == 0, err
+    import ncodec
+
+    with Image.open(src) as first_frame:
+        expected = ncodec.compress(first_frame, manifold="tiny-rgb", effort=0)
+    assert (tmp_path / "anim.ncz").read_bytes() == expected
+    assert ncodec.decompress(expected).shape == (24, 40, 3)
