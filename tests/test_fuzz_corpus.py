@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fuzz.targets import TARGETS
 
 import ncodec
-from fuzz.targets import TARGETS
 
 CORPUS = Path(__file__).parent / "fuzz" / "corpus"
 
