@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from ncodec.atomic import OutputExistsError, atomic_write, check_output
+from ncodec.cli_manifolds import announce_fetches, manifolds
 from ncodec.errors import InvalidImageError, NczError
 
 EXIT_BAD_INPUT = 1
@@ -109,6 +110,13 @@ def _run_each(
         sys.exit(EXIT_BAD_INPUT)
 
 
+def _go_offline(offline: bool) -> None:
+    if offline:
+        from ncodec.hub import set_offline
+
+        set_offline(True)
+
+
 def _open_image(data: bytes, name: str) -> Any:
     from PIL import Image, UnidentifiedImageError
 
@@ -153,6 +161,7 @@ def main() -> None:
     show_default=True,
     help="0 = encoder only (fastest); 1-3 = more latent refinement steps (slower, lower distortion).",
 )
+@click.option("--offline", is_flag=True, help="Never download a manifold (same as HF_HUB_OFFLINE=1).")
 @click.option("--robust", is_flag=True, help="Protect the header with Reed-Solomon (+25 bytes at 64x64) for noisy channels.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
 @reporting
@@ -162,6 +171,7 @@ def encode(
     bits: int,
     manifold: str | None,
     effort: int,
+    offline: bool,
     robust: bool,
     force: bool,
     quiet: bool,
@@ -177,8 +187,11 @@ def encode(
     from ncodec.format import read_ncz
     from ncodec.manifolds import DEFAULT_MANIFOLD
 
+    _go_offline(offline)
+
     def work(data: bytes, source: str, target: str) -> tuple[bytes, str]:
-        blob = compress(_open_image(data, source), manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
+        with announce_fetches(quiet):
+            blob = compress(_open_image(data, source), manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
         parsed = read_ncz(blob)
         return blob, _summary(target, parsed.header.fields(), len(blob), parsed.payload_bits)
 
@@ -198,8 +211,9 @@ def _summary(name: str, fields: dict[str, Any], file_bytes: int, payload_bits: i
 @click.option("-o", "--output", metavar="OUT", help="Output image, '-' for PNG on stdout, or a folder. Default: IN with suffix .png.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--strict", is_flag=True, help="Refuse a file whose payload CRC fails instead of decoding it.")
+@click.option("--offline", is_flag=True, help="Never download a manifold (same as HF_HUB_OFFLINE=1).")
 @reporting
-def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: bool, quiet: bool, verbose: bool) -> None:
+def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: bool, offline: bool, quiet: bool, verbose: bool) -> None:
     """Decompress .ncz files IN... ('-' = stdin) to images of the original size.
 
     The format follows the output's suffix (PNG, JPEG, WebP, ... as Pillow knows them).
@@ -217,8 +231,10 @@ def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: boo
     if unknown:
         raise click.UsageError(f"unknown image format for output {unknown[0]!r}")
 
+    _go_offline(offline)
+
     def work(data: bytes, source: str, target: str) -> tuple[bytes, str]:
-        with warnings.catch_warnings(record=True) as caught:
+        with announce_fetches(quiet), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PayloadDamagedWarning)
             pixels = decompress(data, strict=strict)
         for w in caught:
@@ -245,6 +261,9 @@ def info(input: str, as_json: bool, quiet: bool, verbose: bool) -> None:
     else:
         for key, value in fields.items():
             click.echo(f"{key:18} {value}")
+
+
+main.add_command(manifolds)
 
 
 class _TrainGroup(click.Group):

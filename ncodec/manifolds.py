@@ -1,54 +1,60 @@
 """Finding and loading manifolds: folders of ``manifold.json`` + safetensors weights.
 
-``resolve(manifold_id)`` is the one seam that maps an id to a local folder. Today it
-looks in the package's bundled weights and in ``NCODEC_MANIFOLD_PATH``; the hub cache
-and download plug in behind the same function. Weights are read with safetensors,
-never unpickled. Loaded networks are cached per process so repeated calls are cheap.
-torch is imported lazily: reading configs and fingerprints does not need it.
+``resolve(manifold_id)`` is the one seam that maps an id to a local folder. Behind it,
+``ncodec.locate`` walks the chain: bundled package data, ``NCODEC_MANIFOLD_PATH`` folders, the
+huggingface-hub cache, a download at the pinned commit; every file that weights_manifest.json
+pins is checked against its sha256 before it is loaded. Decoding needs only the decoder, so the
+encoder of a hub manifold is fetched the first time ``Manifold.encoder()`` asks for it.
+Weights are read with safetensors, never unpickled. Loaded networks are cached per process so
+repeated calls are cheap. torch is imported lazily: reading configs and fingerprints does not need it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ncodec.errors import ManifoldError, ManifoldNotFoundError
-from ncodec.manifold_config import CONFIG_NAME, DECODER_NAME, ENCODER_NAME, ID_PATTERN, ManifoldConfig
+from ncodec import locate, manifest
+from ncodec.digest import file_sha256
+from ncodec.errors import ManifoldError
+from ncodec.locate import BUNDLED_DIR, PATH_ENV, search_path
+from ncodec.manifest import FILENAMES, ManifestEntry, Role
+from ncodec.manifold_config import CONFIG_NAME, DECODER_NAME, ENCODER_NAME, ManifoldConfig
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-BUNDLED_DIR = Path(__file__).parent / "weights"
 DEFAULT_MANIFOLD = "faces64-z100"
 FINGERPRINT_SIZE = 4
-PATH_ENV = "NCODEC_MANIFOLD_PATH"
+
+__all__ = [
+    "BUNDLED_DIR",
+    "DEFAULT_MANIFOLD",
+    "PATH_ENV",
+    "Manifold",
+    "available",
+    "file_sha256",
+    "open_manifold",
+    "resolve",
+    "save_manifold",
+    "search_path",
+]
 
 
-def search_path() -> list[Path]:
-    """Folders searched for manifolds, in order: bundled, then ``NCODEC_MANIFOLD_PATH``."""
-    extra = [Path(p) for p in os.environ.get(PATH_ENV, "").split(os.pathsep) if p]
-    return [BUNDLED_DIR, *extra]
+def resolve(manifold_id: str, need_encoder: bool = False) -> Path:
+    """Return the local folder of ``manifold_id`` (fetching it if needed) or raise ``ManifoldNotFoundError``.
 
-
-def resolve(manifold_id: str) -> Path:
-    """Return the local folder of ``manifold_id`` or raise ``ManifoldNotFoundError``."""
-    if not ID_PATTERN.match(manifold_id):
-        raise ManifoldNotFoundError(f"invalid manifold id {manifold_id!r}")
-    for root in search_path():
-        folder = root / manifold_id
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    where = ", ".join(str(p) for p in search_path())
-    raise ManifoldNotFoundError(f"manifold {manifold_id!r} not found (searched {where}; add folders with {PATH_ENV})")
+    The folder holds a verified manifold.json and decoder, and the encoder too with ``need_encoder``.
+    """
+    return locate.find(manifold_id, ("decoder", "encoder") if need_encoder else ("decoder",))
 
 
 def available() -> list[str]:
-    """Ids of every manifold found on the search path, first occurrence wins."""
+    """Ids of every manifold found in the local folders, first occurrence wins (no hub look-up)."""
     seen: dict[str, None] = {}
     for root in search_path():
         if root.is_dir():
@@ -57,50 +63,49 @@ def available() -> list[str]:
     return list(seen)
 
 
-@cache
-def _file_sha256(path: Path, size: int, mtime_ns: int) -> bytes:
-    """sha256 of a file, memoised on its identity so a process hashes each file once."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.digest()
-
-
-def file_sha256(path: Path) -> bytes:
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise ManifoldError(f"cannot read {path}: {exc}") from exc
-    return _file_sha256(path, st.st_size, st.st_mtime_ns)
-
-
 @dataclass(frozen=True)
 class Manifold:
-    """A resolved manifold: its config, folder and decoder fingerprint."""
+    """A resolved manifold: its config, folder and decoder fingerprint.
+
+    ``pin`` is its manifest entry: then every file is verified before use, and one missing from
+    ``folder`` (the encoder, when only decoding fetched the rest) is fetched through the chain.
+    Without a pin (a folder given directly, or a user-local manifold) files load as they are.
+    """
 
     config: ManifoldConfig
     folder: Path
+    pin: ManifestEntry | None = None
+
+    def path(self, role: Role) -> Path:
+        """Local path of one of the manifold's files, verified against the pin if there is one."""
+        path = self.folder / FILENAMES[role]
+        if self.pin is None:
+            return path
+        if path.is_file():
+            locate.check(path, self.pin, role)
+            return path
+        return locate.find(self.config.id, (role,)) / FILENAMES[role]
 
     @property
     def fingerprint(self) -> bytes:
         """First bytes of the decoder file's sha256, written into every .ncz header."""
-        return file_sha256(self.folder / DECODER_NAME)[:FINGERPRINT_SIZE]
+        return file_sha256(self.path("decoder"))[:FINGERPRINT_SIZE]
 
     def decoder(self) -> nn.Module:
-        return _load_network(self.folder / DECODER_NAME, self.config, "decoder")
+        return _load_network(self.path("decoder"), self.config, "decoder")
 
     def encoder(self) -> nn.Module:
-        return _load_network(self.folder / ENCODER_NAME, self.config, "encoder")
+        return _load_network(self.path("encoder"), self.config, "encoder")
 
 
-def open_manifold(manifold_id: str) -> Manifold:
+def open_manifold(manifold_id: str, need_encoder: bool = False) -> Manifold:
     """Resolve and read a manifold's config (no weights are loaded yet)."""
-    folder = resolve(manifold_id)
+    folder = resolve(manifold_id, need_encoder)
     config = ManifoldConfig.load(folder)
     if config.id != manifold_id:
         raise ManifoldError(f"{folder / CONFIG_NAME} declares id {config.id!r}, expected {manifold_id!r}")
-    return Manifold(config, folder)
+    entry = manifest.lookup(manifold_id)
+    return Manifold(config, folder, entry if entry is not None and not entry.planned else None)
 
 
 def _load_network(path: Path, config: ManifoldConfig, role: str) -> nn.Module:

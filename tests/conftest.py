@@ -37,6 +37,22 @@ def _manifold_path(manifold_root: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv(PATH_ENV, str(manifold_root))
 
 
+@pytest.fixture(autouse=True)
+def _isolated_hub(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads the user's manifest or hub cache, or reaches a real hub.
+
+    A stray hub request goes to the discard port on 127.0.0.1 and fails at once; tests that
+    want a hub start the stand-in (tests/hub_standin.py) and point HF_ENDPOINT at it.
+    """
+    home = tmp_path_factory.mktemp("hf-home")
+    monkeypatch.setenv("HF_HOME", str(home))
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HUB_OFFLINE", "HF_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("NCODEC_MANIFEST", str(home / "user-manifest.json"))
+    return home
+
+
 @pytest.fixture
 def photo() -> np.ndarray:
     """A smooth 40x24 RGB test image (odd, non-square size on purpose)."""
