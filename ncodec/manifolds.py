@@ -98,8 +98,26 @@ class Manifold:
         return _load_network(self.path("encoder"), self.config, "encoder")
 
 
+_LOCATION_ENV = (PATH_ENV, manifest.USER_ENV, "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME")
+
+
 def open_manifold(manifold_id: str, need_encoder: bool = False) -> Manifold:
-    """Resolve and read a manifold's config (no weights are loaded yet)."""
+    """Resolve and read a manifold's config (no weights are loaded yet).
+
+    Memoised on everything that decides where the manifold is found (the environment and the
+    user manifest's mtime), so coding many images does not re-walk the chain each time; the
+    files themselves are still verified on use.
+    """
+    from ncodec import hub
+
+    user = manifest.user_manifest_path()
+    user_mtime = user.stat().st_mtime_ns if user.is_file() else None
+    where = (tuple(os.environ.get(k) for k in _LOCATION_ENV), hub.is_offline(), user_mtime)
+    return _open_manifold_cached(manifold_id, need_encoder, where)
+
+
+@cache
+def _open_manifold_cached(manifold_id: str, need_encoder: bool, where: object) -> Manifold:
     folder = resolve(manifold_id, need_encoder)
     config = ManifoldConfig.load(folder)
     if config.id != manifold_id:
