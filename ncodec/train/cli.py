@@ -1,0 +1,116 @@
+"""``train`` command group: stage 1 (gan), stage 2 (encoder), or both plus export (manifold).
+
+Runs live in ``<out>/<id>/`` (checkpoints, CSV logs); ``manifold`` also writes the
+loadable manifold folder to ``<out>/<id>/manifold/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import torch
+
+from ncodec.manifold_config import ManifoldConfig
+from ncodec.manifolds import save_manifold
+from ncodec.train.common import Budget, pick_device
+from ncodec.train.data import load_images
+from ncodec.train.encoder import train_encoder
+from ncodec.train.gan import CKPT_NAME, load_generator, train_gan
+
+
+def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--data", "data", multiple=True, required=True, type=click.Path(exists=True, path_type=Path),
+                     help="Training images: .npz (images, or jpeg+offsets) or a folder; repeat for several."),
+        click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
+                     help="Runs folder; this run lives in OUT/ID."),
+        click.option("--id", "manifold_id", required=True, help="Manifold id, e.g. faces64-z100."),
+        click.option("--image-size", default=64, show_default=True),
+        click.option("--latent-dim", default=100, show_default=True),
+        click.option("--width", default=32, show_default=True),
+        click.option("--description", default="", help="Stored in manifold.json."),
+        click.option("--batch-size", default=64, show_default=True),
+        click.option("--epochs", type=float, help="Total epochs (stage 1 for `manifold`)."),
+        click.option("--minutes", type=float, help="Total training minutes (stage 1 for `manifold`)."),
+        click.option("--seed", default=0, show_default=True),
+        click.option("--resume", is_flag=True, help="Continue from the run's checkpoints."),
+        click.option("--device", default="auto", show_default=True, help="cpu, cuda or auto."),
+        click.option("--threads", type=int, help="torch CPU threads (default: torch's choice)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _setup(opts: dict[str, Any]) -> tuple[ManifoldConfig, np.ndarray, Path, torch.device]:
+    if opts["threads"]:
+        torch.set_num_threads(opts["threads"])
+    config = ManifoldConfig(
+        id=opts["manifold_id"],
+        image_size=opts["image_size"],
+        channels=3,
+        latent_dim=opts["latent_dim"],
+        width=opts["width"],
+        description=opts["description"],
+        trained=True,
+    )
+    images = load_images(opts["data"], config.image_size)
+    click.echo(f"{len(images)} training images from {len(opts['data'])} source(s)", err=True)
+    return config, images, opts["out"] / config.id, pick_device(opts["device"])
+
+
+def _budget(epochs: float | None, minutes: float | None) -> Budget:
+    try:
+        return Budget(epochs, minutes)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.group()
+def train() -> None:
+    """Train manifolds: a GAN decoder, then an encoder into its latent space."""
+
+
+@train.command()
+@_common
+def gan(**opts: Any) -> None:
+    """Stage 1: train the decoder as a GAN generator (checkpoint OUT/ID/gan_ckpt.pt)."""
+    budget = _budget(opts["epochs"], opts["minutes"])
+    config, images, run_dir, device = _setup(opts)
+    train_gan(config, images, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
+              resume=opts["resume"], device=device)  # fmt: skip
+
+
+@train.command()
+@_common
+def encoder(**opts: Any) -> None:
+    """Stage 2: train the encoder against the stage-1 EMA generator."""
+    budget = _budget(opts["epochs"], opts["minutes"])
+    config, images, run_dir, device = _setup(opts)
+    decoder = load_generator(run_dir / CKPT_NAME, config, device)
+    train_encoder(config, images, decoder, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
+                  resume=opts["resume"], device=device)  # fmt: skip
+
+
+@train.command()
+@_common
+@click.option("--encoder-epochs", type=float, help="Total epochs of stage 2.")
+@click.option("--encoder-minutes", type=float, help="Total minutes of stage 2.")
+def manifold(encoder_epochs: float | None, encoder_minutes: float | None, **opts: Any) -> None:
+    """Both stages, then write the manifold folder OUT/ID/manifold/ (fp16 safetensors)."""
+    gan_budget = _budget(opts["epochs"], opts["minutes"])
+    enc_budget = _budget(encoder_epochs, encoder_minutes)
+    config, images, run_dir, device = _setup(opts)
+    common = {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "device": device}
+    decoder = train_gan(config, images, run_dir, gan_budget, **common)
+    enc = train_encoder(config, images, decoder, run_dir, enc_budget, **common)
+    save_manifold(run_dir / "manifold", config, decoder, enc, half=True)
+    click.echo(f"wrote {run_dir / 'manifold'}", err=True)
+
+
+if __name__ == "__main__":
+    train()

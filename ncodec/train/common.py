@@ -1,0 +1,102 @@
+"""Pieces shared by both training stages: budgets, batching, CSV logs, checkpoints.
+
+Training state is just the global step, the training seconds spent and the RNG
+state, so a resumed run picks the same batches it would have seen uninterrupted.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When to stop: a total number of epochs, total training minutes, or both (whichever comes first).
+
+    Both count across resumes, so ``--resume`` continues to the same target.
+    """
+
+    epochs: float | None = None
+    minutes: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs is None and self.minutes is None:
+            raise ValueError("give a budget in epochs, minutes or both")
+
+    def progress(self, step: int, steps_per_epoch: int, seconds: float) -> float:
+        """Fraction of the budget used, 0..1+; drives stopping and the encoder's cosine schedule."""
+        parts = [0.0]
+        if self.epochs is not None:
+            parts.append(step / max(1.0, self.epochs * steps_per_epoch))
+        if self.minutes is not None:
+            parts.append(seconds / max(1e-9, self.minutes * 60))
+        return max(parts)
+
+
+def epoch_order(n: int, batch_size: int, seed: int, epoch: int) -> np.ndarray:
+    """Shuffled indices of one epoch as (steps, batch_size); a pure function of (seed, epoch) for resume.
+
+    The ragged tail is dropped so every batch has the same size (BatchNorm statistics stay comparable).
+    """
+    steps = n // batch_size
+    if steps == 0:
+        raise ValueError(f"{n} images are fewer than one batch of {batch_size}")
+    perm = np.random.default_rng([seed, epoch]).permutation(n)
+    return perm[: steps * batch_size].reshape(steps, batch_size)
+
+
+class CsvLog:
+    """Append-only CSV of training curves; on resume, rows past the checkpoint are dropped."""
+
+    def __init__(self, path: Path, fields: Sequence[str], resume_step: int | None) -> None:
+        self.path = path
+        self.fields = list(fields)
+        rows: list[dict[str, str]] = []
+        if resume_step is not None and path.is_file():
+            with path.open(newline="") as fh:
+                rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= resume_step]
+        with path.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, self.fields)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def write(self, **row: float) -> None:
+        with self.path.open("a", newline="") as fh:
+            csv.DictWriter(fh, self.fields).writerow({k: _fmt(row[k]) for k in self.fields})
+
+
+def _fmt(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """torch.save via a temporary file, so a kill mid-write never leaves a broken checkpoint."""
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
+    """Our own checkpoints hold only tensors and plain values, so weights_only loading suffices."""
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def cosine(progress: float) -> float:
+    """Cosine decay factor from 1 at the start to 0 at the end of the budget."""
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def pick_device(name: str) -> torch.device:
+    """'auto' takes CUDA when present, else CPU."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)

@@ -1,0 +1,82 @@
+"""Image sets for training, as one uint8 (N, H, W, 3) array held in memory.
+
+The sets used here are small (tens of thousands of 64x64 images, a few hundred MB),
+so decoding everything once up front is simpler and faster than a streaming loader.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
+
+
+def fit(image: Image.Image, size: int) -> np.ndarray:
+    """Centre-crop to a square and resize to ``size``: the one geometry every source goes through."""
+    image = image.convert("RGB")
+    w, h = image.size
+    if (w, h) != (size, size):
+        side = min(w, h)
+        left, top = (w - side) // 2, (h - side) // 2
+        image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def _load_npz(path: Path, size: int) -> np.ndarray:
+    with np.load(path) as data:
+        if "images" in data:
+            images = data["images"]
+            if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
+                raise ValueError(f"{path}: 'images' must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}")
+            if images.shape[1:3] == (size, size):
+                return images
+            return np.stack([fit(Image.fromarray(im), size) for im in images])
+        if "jpeg" in data and "offsets" in data:
+            blob, offsets = data["jpeg"], data["offsets"]
+            return np.stack([fit(Image.open(io.BytesIO(blob[a:b].tobytes())), size) for a, b in itertools.pairwise(offsets)])
+    raise ValueError(f"{path}: expected key 'images' or keys 'jpeg' + 'offsets'")
+
+
+def _load_folder(path: Path, size: int) -> np.ndarray:
+    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f"{path}: no image files")
+    out = []
+    for file in files:
+        with Image.open(file) as image:
+            out.append(fit(image, size))
+    return np.stack(out)
+
+
+def load_images(sources: Iterable[str | Path], size: int) -> np.ndarray:
+    """All images of ``sources`` (.npz files or folders of images) as uint8 (N, size, size, 3)."""
+    parts = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            parts.append(_load_folder(source, size))
+        elif source.suffix == ".npz":
+            parts.append(_load_npz(source, size))
+        else:
+            raise ValueError(f"{source}: not an .npz file or a folder")
+    if not parts:
+        raise ValueError("no image sources given")
+    return np.concatenate(parts)
+
+
+def to_tensor(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 (N, H, W, C) -> float32 (N, C, H, W) in [-1, 1], the range the networks use."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    return x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+
+
+def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Mirror about half the images left-right: faces are symmetric, so this doubles the data for free."""
+    mask = torch.rand(x.shape[0], device=x.device, generator=generator) < 0.5
+    return torch.where(mask[:, None, None, None], x.flip(3), x)

@@ -1,0 +1,118 @@
+"""Stage 2: train the encoder f against the frozen EMA generator g.
+
+Loss is reconstruction through the decoder, ||x - g(f(x) + u)||^2, where u is
+uniform noise of one quantiser cell on half the batches: the encoder learns codes
+whose neighbourhood (what survives quantisation) still decodes to x.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from ncodec.manifold_config import ManifoldConfig
+from ncodec.models import build
+from ncodec.train.common import Budget, CsvLog, cosine, epoch_order, load_checkpoint, save_checkpoint
+from ncodec.train.data import random_flip, to_tensor
+
+CKPT_NAME = "encoder_ckpt.pt"
+LOG_NAME = "encoder_log.csv"
+
+# Hook for the reconstruction loss: (x, x_hat) -> scalar. A perceptual term plugs in here.
+ReconLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def quantization_noise(z: torch.Tensor, bits: int, generator: torch.Generator) -> torch.Tensor:
+    """z plus uniform noise of one cell width (2 / 2^bits), kept inside the cube."""
+    width = 2.0 / 2**bits
+    noise = (torch.rand(z.shape, generator=generator) - 0.5).to(z.device) * width
+    return (z + noise).clamp(-1.0, 1.0)
+
+
+def load_encoder(path: Path, config: ManifoldConfig, device: torch.device) -> nn.Module:
+    """The trained encoder from a stage-2 checkpoint, in eval mode."""
+    enc = build(config, "encoder").to(device)
+    enc.load_state_dict(load_checkpoint(path, device)["encoder"])
+    return enc.eval().requires_grad_(False)
+
+
+def train_encoder(
+    config: ManifoldConfig,
+    images: np.ndarray,
+    decoder: nn.Module,
+    run_dir: Path,
+    budget: Budget,
+    *,
+    batch_size: int = 64,
+    seed: int = 0,
+    resume: bool = False,
+    device: torch.device | None = None,
+    lr: float = 1e-3,
+    bits: int = 5,
+    noise_prob: float = 0.5,
+    loss_fn: ReconLoss = F.mse_loss,
+    log_every: int = 20,
+) -> nn.Module:
+    """Train until ``budget`` is spent (lr on a cosine over the budget); return the encoder in eval mode."""
+    device = device or torch.device("cpu")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / CKPT_NAME
+    torch.manual_seed(seed)
+    decoder.eval().requires_grad_(False)
+    enc = build(config, "encoder").to(device)
+    opt = torch.optim.Adam(enc.parameters(), lr=lr)
+    rng = torch.Generator().manual_seed(seed)
+    step, seconds = 0, 0.0
+    if resume and ckpt_path.is_file():
+        state = load_checkpoint(ckpt_path, device)
+        enc.load_state_dict(state["encoder"])
+        opt.load_state_dict(state["opt"])
+        rng.set_state(state["rng"].cpu())
+        step, seconds = int(state["step"]), float(state["seconds"])
+    log = CsvLog(run_dir / LOG_NAME, ["step", "loss", "lr", "seconds"], step if resume else None)
+    steps_per_epoch = len(images) // batch_size
+
+    def checkpoint() -> None:
+        state = {"encoder": enc.state_dict(), "opt": opt.state_dict(), "rng": rng.get_state(),
+                 "step": step, "seconds": seconds, "config": config.to_json()}  # fmt: skip
+        save_checkpoint(ckpt_path, state)
+
+    enc.train()
+    total = 0.0
+    bar = tqdm(desc="encoder", unit="step", initial=step, mininterval=5)
+    start = time.monotonic() - seconds
+    while (progress := budget.progress(step, steps_per_epoch, seconds)) < 1.0:
+        rate = lr * cosine(progress)
+        for group in opt.param_groups:
+            group["lr"] = rate
+        idx = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)[step % steps_per_epoch]
+        x = random_flip(to_tensor(images[idx]), rng).to(device)
+        z = enc(x)
+        if torch.rand((), generator=rng).item() < noise_prob:
+            z = quantization_noise(z, bits, rng)
+        loss = loss_fn(decoder(z), x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+        step += 1
+        seconds = time.monotonic() - start
+        total += loss.item()
+        bar.update()
+        if step % log_every == 0:
+            log.write(step=step, loss=total / log_every, lr=rate, seconds=seconds)
+            bar.set_postfix(loss=f"{total / log_every:.4f}", lr=f"{rate:.2e}", ep=step // steps_per_epoch)
+            total = 0.0
+        if step % steps_per_epoch == 0:
+            checkpoint()
+    bar.close()
+    checkpoint()
+    tqdm.write(f"encoder: {step} steps ({step / steps_per_epoch:.2f} epochs) in {seconds / 60:.1f} min")
+    return enc.eval().requires_grad_(False)

@@ -1,0 +1,157 @@
+"""Stage 1: train the decoder as the generator of a GAN over the uniform prior z ~ U[-1,1]^M.
+
+Non-saturating loss with a lazy R1 penalty on reals (stabilises the small DCGAN
+without weakening it) and an EMA copy of the generator: the EMA weights are
+smoother and are what becomes the manifold's decoder.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from ncodec.manifold_config import ManifoldConfig
+from ncodec.models import build
+from ncodec.train.common import Budget, CsvLog, epoch_order, load_checkpoint, save_checkpoint
+from ncodec.train.data import random_flip, to_tensor
+
+CKPT_NAME = "gan_ckpt.pt"
+LOG_NAME = "gan_log.csv"
+
+
+def sample_prior(n: int, dim: int, generator: torch.Generator) -> torch.Tensor:
+    """The codec's latent space is the cube [-1,1]^M, so the GAN is trained on exactly that."""
+    return torch.rand(n, dim, generator=generator) * 2 - 1
+
+
+@torch.no_grad()
+def update_ema(ema: nn.Module, net: nn.Module, decay: float) -> None:
+    for p_ema, p in zip(ema.parameters(), net.parameters(), strict=True):
+        p_ema.lerp_(p, 1.0 - decay)
+    for b_ema, b in zip(ema.buffers(), net.buffers(), strict=True):
+        b_ema.copy_(b)
+
+
+@torch.no_grad()
+def recalibrate_bn(gen: nn.Module, latent_dim: int, device: torch.device, batches: int = 50, size: int = 256) -> None:
+    """Re-estimate BatchNorm running stats for the EMA weights (the copied ones belong to the live net)."""
+    norms = [m for m in gen.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    rng = torch.Generator().manual_seed(1234)
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the passes below
+    gen.train()
+    for _ in range(batches):
+        gen(sample_prior(size, latent_dim, rng).to(device))
+    for m in norms:
+        m.momentum = 0.1
+    gen.eval()
+
+
+def load_generator(path: Path, config: ManifoldConfig, device: torch.device) -> nn.Module:
+    """The frozen EMA generator from a stage-1 checkpoint, in eval mode."""
+    gen = build(config, "decoder").to(device)
+    gen.load_state_dict(load_checkpoint(path, device)["ema"])
+    gen.eval().requires_grad_(False)
+    return gen
+
+
+def train_gan(
+    config: ManifoldConfig,
+    images: np.ndarray,
+    run_dir: Path,
+    budget: Budget,
+    *,
+    batch_size: int = 64,
+    seed: int = 0,
+    resume: bool = False,
+    device: torch.device | None = None,
+    lr: float = 2e-4,
+    r1_gamma: float = 0.2,
+    r1_every: int = 8,
+    ema_decay: float = 0.999,
+    log_every: int = 20,
+) -> nn.Module:
+    """Train until ``budget`` is spent, checkpointing every epoch; return the EMA generator (eval mode)."""
+    device = device or torch.device("cpu")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / CKPT_NAME
+    torch.manual_seed(seed)
+    gen, disc = build(config, "decoder").to(device), build(config, "discriminator").to(device)
+    ema = copy.deepcopy(gen).eval().requires_grad_(False)
+    opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
+    rng = torch.Generator().manual_seed(seed)
+    step, seconds = 0, 0.0
+    if resume and ckpt_path.is_file():
+        state = load_checkpoint(ckpt_path, device)
+        for obj, key in ((gen, "gen"), (disc, "disc"), (ema, "ema"), (opt_g, "opt_g"), (opt_d, "opt_d")):
+            obj.load_state_dict(state[key])
+        rng.set_state(state["rng"].cpu())
+        step, seconds = int(state["step"]), float(state["seconds"])
+    log = CsvLog(run_dir / LOG_NAME, ["step", "d_loss", "g_loss", "r1", "seconds"], step if resume else None)
+    steps_per_epoch = len(images) // batch_size
+
+    def checkpoint() -> None:
+        state = {"gen": gen.state_dict(), "disc": disc.state_dict(), "ema": ema.state_dict(),
+                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": rng.get_state(),
+                 "step": step, "seconds": seconds, "config": config.to_json()}  # fmt: skip
+        save_checkpoint(ckpt_path, state)
+
+    gen.train()
+    sums = np.zeros(2)
+    r1 = torch.zeros(())
+    bar = tqdm(desc="gan", unit="step", initial=step, mininterval=5)
+    start = time.monotonic() - seconds
+    while budget.progress(step, steps_per_epoch, seconds) < 1.0:
+        order = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)
+        idx = order[step % steps_per_epoch]
+        real = random_flip(to_tensor(images[idx]), rng).to(device)
+        fake = gen(sample_prior(batch_size, config.latent_dim, rng).to(device))
+
+        # Discriminator: softplus(D(fake)) + softplus(-D(real)), plus R1 on reals every r1_every steps.
+        disc.requires_grad_(True)
+        lazy_r1 = r1_every > 0 and step % r1_every == 0
+        real.requires_grad_(lazy_r1)
+        real_logits = disc(real)
+        d_loss = F.softplus(disc(fake.detach())).mean() + F.softplus(-real_logits).mean()
+        total = d_loss
+        if lazy_r1:
+            (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+            r1 = grad.square().sum(dim=(1, 2, 3)).mean()
+            total = d_loss + 0.5 * r1_gamma * r1_every * r1
+        opt_d.zero_grad(set_to_none=True)
+        total.backward()
+        opt_d.step()
+
+        # Generator: non-saturating softplus(-D(G(z))) through the freshly updated D.
+        disc.requires_grad_(False)
+        g_loss = F.softplus(-disc(fake)).mean()
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        update_ema(ema, gen, min(ema_decay, (1 + step) / (10 + step)))
+
+        step += 1
+        seconds = time.monotonic() - start
+        sums += (d_loss.item(), g_loss.item())
+        bar.update()
+        if step % log_every == 0:
+            d_mean, g_mean = sums / log_every
+            log.write(step=step, d_loss=d_mean, g_loss=g_mean, r1=r1.item(), seconds=seconds)
+            bar.set_postfix(d=f"{d_mean:.3f}", g=f"{g_mean:.3f}", r1=f"{r1.item():.3f}", ep=step // steps_per_epoch)
+            sums[:] = 0
+        if step % steps_per_epoch == 0:
+            checkpoint()
+    bar.close()
+    recalibrate_bn(ema, config.latent_dim, device)
+    checkpoint()
+    tqdm.write(f"gan: {step} steps ({step / steps_per_epoch:.2f} epochs) in {seconds / 60:.1f} min")
+    return ema
