@@ -1,7 +1,8 @@
 """``train`` command group: stage 1 (gan), stage 2 (encoder), or both plus export (manifold).
 
 Runs live in ``<out>/<id>/`` (checkpoints, CSV logs); ``manifold`` also writes the
-loadable manifold folder to ``<out>/<id>/manifold/``.
+loadable manifold folder to ``<out>/manifolds/<id>/``, so ``NCODEC_MANIFOLD_PATH=<out>/manifolds``
+finds it by id.
 """
 
 from __future__ import annotations
@@ -101,15 +102,19 @@ def encoder(**opts: Any) -> None:
 @click.option("--encoder-epochs", type=float, help="Total epochs of stage 2.")
 @click.option("--encoder-minutes", type=float, help="Total minutes of stage 2.")
 def manifold(encoder_epochs: float | None, encoder_minutes: float | None, **opts: Any) -> None:
-    """Both stages, then write the manifold folder OUT/ID/manifold/ (fp16 safetensors)."""
+    """Both stages, then write the manifold folder OUT/manifolds/ID/ (fp16 safetensors).
+
+    Use it with NCODEC_MANIFOLD_PATH=OUT/manifolds, or pin it with `ncodec manifolds register`.
+    """
     gan_budget = _budget(opts["epochs"], opts["minutes"])
     enc_budget = _budget(encoder_epochs, encoder_minutes)
     config, images, run_dir, device = _setup(opts)
     common = {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "device": device}
     decoder = train_gan(config, images, run_dir, gan_budget, **common)
     enc = train_encoder(config, images, decoder, run_dir, enc_budget, **common)
-    save_manifold(run_dir / "manifold", config, decoder, enc, half=True)
-    click.echo(f"wrote {run_dir / 'manifold'}", err=True)
+    folder = opts["out"] / "manifolds" / config.id
+    save_manifold(folder, config, decoder, enc, half=True)
+    click.echo(f"wrote {folder}", err=True)
 
 
 if __name__ == "__main__":
