@@ -7,13 +7,14 @@ output is only replaced with -f/--force.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -110,11 +111,19 @@ def _run_each(
         sys.exit(EXIT_BAD_INPUT)
 
 
-def _go_offline(offline: bool) -> None:
-    if offline:
-        from ncodec.hub import set_offline
+@contextlib.contextmanager
+def _offline(offline: bool) -> Iterator[None]:
+    """``--offline`` for the length of one command (the CLI may run in-process, as in tests)."""
+    from ncodec.hub import set_offline
 
-        set_offline(True)
+    if not offline:
+        yield
+        return
+    set_offline(True)
+    try:
+        yield
+    finally:
+        set_offline(False)
 
 
 def _open_image(data: bytes, name: str) -> Any:
@@ -187,15 +196,14 @@ def encode(
     from ncodec.format import read_ncz
     from ncodec.manifolds import DEFAULT_MANIFOLD
 
-    _go_offline(offline)
-
     def work(data: bytes, source: str, target: str) -> tuple[bytes, str]:
         with announce_fetches(quiet):
             blob = compress(_open_image(data, source), manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
         parsed = read_ncz(blob)
         return blob, _summary(target, parsed.header.fields(), len(blob), parsed.payload_bits)
 
-    _run_each(inputs, _outputs(inputs, output, ".ncz"), force, quiet, work)
+    with _offline(offline):
+        _run_each(inputs, _outputs(inputs, output, ".ncz"), force, quiet, work)
 
 
 def _summary(name: str, fields: dict[str, Any], file_bytes: int, payload_bits: int) -> str:
@@ -231,8 +239,6 @@ def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: boo
     if unknown:
         raise click.UsageError(f"unknown image format for output {unknown[0]!r}")
 
-    _go_offline(offline)
-
     def work(data: bytes, source: str, target: str) -> tuple[bytes, str]:
         with announce_fetches(quiet), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PayloadDamagedWarning)
@@ -243,7 +249,8 @@ def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: boo
         to_pil(pixels).save(buffer, format=formats[target])
         return buffer.getvalue(), f"{target}: {pixels.shape[1]}x{pixels.shape[0]} {formats[target]}"
 
-    _run_each(inputs, outputs, force, quiet, work)
+    with _offline(offline):
+        _run_each(inputs, outputs, force, quiet, work)
 
 
 @main.command()

@@ -335,3 +335,14 @@ def test_download_progress_reaches_the_file_size(standin: StandInHub, published:
     path = hub.download(REPO, published.revision, "encoder.safetensors", progress=lambda done, total: seen.append((done, total)))
     size = published.file("encoder").size
     assert path.stat().st_size == size and seen and seen[-1] == (size, size)
+
+
+def test_cli_decode_fetches_a_missing_manifold_and_says_so(standin: StandInHub, published: ManifestEntry, tmp_path: Path) -> None:
+    src = tmp_path / "x.ncz"
+    src.write_bytes(ncz_for(published))
+    offline = CliRunner().invoke(main, ["decode", str(src), "-o", str(tmp_path / "x.png"), "--offline"])
+    assert offline.exit_code == 1 and "not available offline" in offline.stderr and standin.requests == []
+    result = CliRunner().invoke(main, ["decode", str(src), "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 0, result.stderr
+    assert "manifold hub-tiny is not local: fetching decoder.safetensors" in result.stderr
+    assert (tmp_path / "x.png").exists()
