@@ -243,3 +243,15 @@ def test_animated_gif_encodes_its_first_frame(tmp_path: Path, photo: np.ndarray)
         expected = ncodec.compress(first_frame, manifold="tiny-rgb", effort=0)
     assert (tmp_path / "anim.ncz").read_bytes() == expected
     assert ncodec.decompress(expected).shape == (24, 40, 3)
+
+
+def test_outputs_get_ordinary_permissions(png: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        assert run("encode", png, "-m", "tiny-rgb", "-e", "0", "-q")[0] == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(png.with_suffix(".ncz").stat().st_mode) == 0o644
