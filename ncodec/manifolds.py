@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ncodec import locate, manifest
 from ncodec.digest import file_sha256
 from ncodec.errors import ManifoldError
+from ncodec.format.header import FINGERPRINT_SIZE
 from ncodec.locate import BUNDLED_DIR, PATH_ENV, search_path
 from ncodec.manifest import FILENAMES, ManifestEntry, Role
 from ncodec.manifold_config import CONFIG_NAME, DECODER_NAME, ENCODER_NAME, ManifoldConfig
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from torch import nn
 
 DEFAULT_MANIFOLD = "faces64-z100"
-FINGERPRINT_SIZE = 4
 
 __all__ = [
     "BUNDLED_DIR",
