@@ -88,17 +88,18 @@ class NczImageFile(ImageFile.ImageFile):
         return super().load()
 
 
+def _coding_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """The ``save()`` keywords that images and videos share."""
+    return {
+        "bits": opts.get("bits", DEFAULT_BITS),
+        "effort": opts.get("effort", DEFAULT_EFFORT),
+        "robust": opts.get("robust", False),
+    }
+
+
 def _save(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
     opts = im.encoderinfo
-    fp.write(
-        compress(
-            im,
-            manifold=opts.get("manifold", DEFAULT_MANIFOLD),
-            bits=opts.get("bits", DEFAULT_BITS),
-            effort=opts.get("effort", DEFAULT_EFFORT),
-            robust=opts.get("robust", False),
-        )
-    )
+    fp.write(compress(im, manifold=opts.get("manifold", DEFAULT_MANIFOLD), **_coding_options(opts)))
 
 
 def _save_all(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
@@ -113,11 +114,9 @@ def _save_all(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
             frames,
             manifold=opts.get("manifold", DEFAULT_VIDEO_MANIFOLD),
             keyframe_interval=opts.get("keyframe_interval", DEFAULT_KEYFRAME_INTERVAL),
-            bits=opts.get("bits", DEFAULT_BITS),
             huffman=opts.get("huffman", False),
             fps=1000.0 / duration,
-            effort=opts.get("effort", DEFAULT_EFFORT),
-            robust=opts.get("robust", False),
+            **_coding_options(opts),
         )
     )
 
