@@ -20,6 +20,7 @@ from ncodec.codec import (
 )
 from ncodec.errors import (
     FormatError,
+    ImageTooLargeError,
     IntegrityError,
     InvalidImageError,
     LimitExceededError,
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_MANIFOLD",
     "DEFAULT_VIDEO_MANIFOLD",
     "FormatError",
+    "ImageTooLargeError",
     "IntegrityError",
     "InvalidImageError",
     "LimitExceededError",

@@ -1,8 +1,9 @@
 """The ``ncodec`` command line: encode, decode and inspect .ncz files.
 
-Exit status: 0 success, 1 bad input (one line on stderr; the traceback with -v),
-2 usage error, 130 interrupted (Ctrl-C or SIGTERM). Outputs are written atomically and never over an input; an existing
-output is only replaced with -f/--force.
+Exit statuses are in :mod:`ncodec.exitcodes` (1 bad input, 2 usage, 3 manifold unavailable,
+4 limit exceeded, 130 interrupted); a failure is one line on stderr, the traceback only with
+--debug. Outputs are written atomically and never over an input; an existing output is only
+replaced with -f/--force.
 """
 
 from __future__ import annotations
@@ -20,37 +21,36 @@ from typing import Any, TypeVar
 
 import click
 
+from ncodec import exitcodes
 from ncodec.atomic import OutputExistsError, atomic_write, check_output
 from ncodec.cli_manifolds import announce_fetches, manifolds
-from ncodec.errors import InvalidImageError, NczError
+from ncodec.errors import ImageTooLargeError, InvalidImageError, NczError
 
-EXIT_BAD_INPUT = 1
-EXIT_INTERRUPTED = 130
 STDIO = "-"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str, verbose: bool, code: int = EXIT_BAD_INPUT) -> None:
-    if verbose:
+def _fail(message: str, exc: BaseException, debug: bool) -> None:
+    if debug:
         traceback.print_exc()
     click.echo(f"ncodec: {message}", err=True)
-    sys.exit(code)
+    sys.exit(exitcodes.for_error(exc))
 
 
 def reporting(func: F) -> F:
-    """Options -q/-v; bad input becomes one line on stderr and exit 1, Ctrl-C/SIGTERM exit 130."""
+    """Options -q/--debug; a failure becomes one line on stderr and its exit status (ncodec.exitcodes)."""
 
     @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-    @click.option("-v", "--verbose", is_flag=True, help="More detail; full traceback on errors.")
+    @click.option("--debug", is_flag=True, help="Print the full traceback on errors.")
     @functools.wraps(func)
-    def wrapper(*args: Any, quiet: bool, verbose: bool, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, quiet: bool, debug: bool, **kwargs: Any) -> Any:
         try:
-            return func(*args, quiet=quiet, verbose=verbose, **kwargs)
+            return func(*args, quiet=quiet, **kwargs)
         except (NczError, OutputExistsError, OSError) as exc:
-            _fail(f"error: {exc}", verbose)
-        except KeyboardInterrupt:
-            _fail("interrupted; no partial output was left", verbose, EXIT_INTERRUPTED)
+            _fail(f"error: {exc}", exc, debug)
+        except KeyboardInterrupt as exc:
+            _fail("interrupted; no partial output was left", exc, debug)
 
     return wrapper  # type: ignore[return-value]
 
@@ -91,8 +91,8 @@ def _outputs(inputs: tuple[str, ...], output: str | None, suffix: str) -> list[s
 def _run_each(
     inputs: tuple[str, ...], outputs: list[str], force: bool, quiet: bool, work: Callable[[bytes, str, str], tuple[bytes, str]]
 ) -> None:
-    """Convert each input, then report it; a bad file is reported and skipped, and the exit status says so."""
-    failed = []
+    """Convert each input, then report it; a bad file is reported and skipped, and the exit status is the first failure's."""
+    failed: list[tuple[str, BaseException]] = []
     for source, output in zip(inputs, outputs, strict=True):
         try:
             if output != STDIO:
@@ -105,10 +105,10 @@ def _run_each(
             if len(inputs) == 1:
                 raise
             click.echo(f"ncodec: error: {source}: {exc}", err=True)
-            failed.append(source)
+            failed.append((source, exc))
     if failed:
-        click.echo(f"ncodec: {len(failed)} of {len(inputs)} files failed: {', '.join(failed)}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        click.echo(f"ncodec: {len(failed)} of {len(inputs)} files failed: {', '.join(name for name, _ in failed)}", err=True)
+        sys.exit(exitcodes.for_error(failed[0][1]))
 
 
 @contextlib.contextmanager
@@ -135,7 +135,9 @@ def _open_image(data: bytes, name: str) -> Any:
         image = Image.open(io.BytesIO(data))
         check_size(*image.size)  # before any pixel is decoded
         image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(f"{name}: {exc}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, InvalidImageError):
             raise
         raise InvalidImageError(f"{name}: not a readable image ({exc})") from None
@@ -184,13 +186,12 @@ def encode(
     robust: bool,
     force: bool,
     quiet: bool,
-    verbose: bool,
 ) -> None:
     """Compress images IN... ('-' = stdin) to .ncz files.
 
     Any size and mode (gray, RGBA, palette, 16-bit) is accepted; the original size and
     channel count are restored on decode. Alpha is not coded (decoded as opaque).
-    With several inputs, a bad one is reported and skipped; the exit status is 1.
+    With several inputs, a bad one is reported and skipped; the exit status is the first failure's.
     """
     from ncodec.codec import compress
     from ncodec.format import read_ncz
@@ -221,7 +222,7 @@ def _summary(name: str, fields: dict[str, Any], file_bytes: int, payload_bits: i
 @click.option("--strict", is_flag=True, help="Refuse a file whose payload CRC fails instead of decoding it.")
 @click.option("--offline", is_flag=True, help="Never download a manifold (same as HF_HUB_OFFLINE=1).")
 @reporting
-def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: bool, offline: bool, quiet: bool, verbose: bool) -> None:
+def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: bool, offline: bool, quiet: bool) -> None:
     """Decompress .ncz files IN... ('-' = stdin) to images of the original size.
 
     The format follows the output's suffix (PNG, JPEG, WebP, ... as Pillow knows them).
@@ -257,7 +258,7 @@ def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: boo
 @click.argument("input", metavar="IN")
 @click.option("--json", "as_json", is_flag=True, help="Print the fields as one JSON object.")
 @reporting
-def info(input: str, as_json: bool, quiet: bool, verbose: bool) -> None:
+def info(input: str, as_json: bool, quiet: bool) -> None:
     """Print the header fields of the .ncz file IN, payload bits and file size."""
     from ncodec.format import read_ncz
 

@@ -19,17 +19,16 @@ from typing import Any, TypeVar
 
 import click
 
-from ncodec import hub, locate, manifest
+from ncodec import exitcodes, hub, locate, manifest
 from ncodec.errors import ManifoldError, ManifoldNotFoundError, NczError
 from ncodec.locate import Fetch
 from ncodec.manifest import FILENAMES, ROLES, ManifestEntry, Role
 
-EXIT_FAILED = 1
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _errors(func: F) -> F:
-    """Manifold errors become one ``ncodec: error:`` line and exit status 1."""
+    """Errors become one ``ncodec: error:`` line and their exit status (3 for a manifold that is unavailable)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -37,7 +36,7 @@ def _errors(func: F) -> F:
             return func(*args, **kwargs)
         except (NczError, OSError) as exc:
             click.echo(f"ncodec: error: {exc}", err=True)
-            sys.exit(EXIT_FAILED)
+            sys.exit(exitcodes.for_error(exc))
 
     return wrapper  # type: ignore[return-value]
 
@@ -141,7 +140,7 @@ def pull(manifold_ids: tuple[str, ...], decoder_only: bool, force: bool) -> None
             click.echo(f"ncodec: error: {exc}", err=True)
             failed += 1
     if failed:
-        sys.exit(EXIT_FAILED)
+        sys.exit(exitcodes.MANIFOLD_UNAVAILABLE)
 
 
 def _pull_one(manifold_id: str, roles: list[Role], force: bool) -> None:
@@ -195,7 +194,7 @@ def verify(manifold_ids: tuple[str, ...]) -> None:
                 click.echo(f"{manifold_id}: {source} {FILENAMES[role]} ok")
     if corrupted:
         click.echo(f"ncodec: error: {corrupted} file(s) do not match the manifest", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(exitcodes.MANIFOLD_UNAVAILABLE)
 
 
 def _entry_options(func: F) -> F:

@@ -46,3 +46,7 @@ class ManifoldMismatchError(ManifoldError):
 
 class InvalidImageError(NczError, ValueError):
     """The input is not an image ncodec can encode."""
+
+
+class ImageTooLargeError(InvalidImageError):
+    """The input image is beyond the pixel limits (or Pillow's decompression-bomb guard)."""

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from ncodec.errors import InvalidImageError
+from ncodec.errors import ImageTooLargeError, InvalidImageError
 from ncodec.format.header import MAX_DIMENSION, MAX_PIXELS
 
 Image8 = npt.NDArray[np.uint8]
@@ -98,7 +98,7 @@ def _pil_to_array(image: Image.Image) -> npt.NDArray[Any]:
 def check_size(width: int, height: int) -> None:
     """Refuse sizes beyond the format's limits, before anything of that size is allocated."""
     if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION and width * height <= MAX_PIXELS):
-        raise InvalidImageError(f"image size {width}x{height} is outside the limits (max side {MAX_DIMENSION}, max {MAX_PIXELS} pixels)")
+        raise ImageTooLargeError(f"image size {width}x{height} is outside the limits (max side {MAX_DIMENSION}, max {MAX_PIXELS} pixels)")
 
 
 def normalize(array: npt.NDArray[Any]) -> tuple[Image8, Layout]:

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from ncodec import exitcodes
 from ncodec.cli import main
 from ncodec.format import read_ncz, write_ncz
 
@@ -98,11 +99,11 @@ def _sealed(head: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("case", sorted(bad_ncz_cases()))
-def test_bad_files_exit_1_with_one_line_and_no_output(tmp_path: Path, case: str) -> None:
+def test_bad_files_exit_with_their_code_one_line_and_no_output(tmp_path: Path, case: str) -> None:
     src = tmp_path / "bad.ncz"
     src.write_bytes(bad_ncz_cases()[case])
     code, _, err = run("decode", src, "-o", tmp_path / "out.png")
-    assert code == 1
+    assert code == (exitcodes.LIMIT_EXCEEDED if case == "absurd dimensions" else exitcodes.BAD_INPUT)
     assert err.count("\n") == 1 and err.startswith("ncodec: error:")
     assert "Traceback" not in err
     assert files(tmp_path) == {"bad.ncz"}
@@ -117,7 +118,7 @@ def test_unknown_manifold_and_fingerprint_mismatch(tmp_path: Path, png: Path, ch
     src = tmp_path / "x.ncz"
     src.write_bytes(write_ncz(dataclasses.replace(parsed.header, **change), parsed.indices))
     code, _, err = run("decode", src, "-o", tmp_path / "out.png")
-    assert code == 1 and message in err and err.count("\n") == 1
+    assert code == exitcodes.MANIFOLD_UNAVAILABLE and message in err and err.count("\n") == 1
     assert not (tmp_path / "out.png").exists()
 
 
@@ -129,10 +130,10 @@ def test_non_image_input_to_encode(tmp_path: Path) -> None:
     assert files(tmp_path) == {"notes.txt"}
 
 
-def test_verbose_shows_traceback(tmp_path: Path) -> None:
+def test_debug_shows_traceback(tmp_path: Path) -> None:
     src = tmp_path / "bad.ncz"
     src.write_bytes(b"nope")
-    code, _, err = run("decode", src, "-v")
+    code, _, err = run("decode", src, "--debug")
     assert code == 1 and "Traceback" in err
 
 
@@ -226,7 +227,7 @@ def test_huge_images_are_refused_before_decoding(tmp_path: Path, width: int, hei
     src = tmp_path / "huge.png"
     src.write_bytes(_png_claiming(width, height))
     code, _, err = run("encode", src, "-m", "tiny-rgb")
-    assert code == 1 and err.count("\n") == 1
+    assert code == exitcodes.LIMIT_EXCEEDED and err.count("\n") == 1
     assert "outside the limits" in err or "decompression bomb" in err
     assert files(tmp_path) == {"huge.png"}
 
@@ -255,3 +256,20 @@ def test_outputs_get_ordinary_permissions(png: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(png.with_suffix(".ncz").stat().st_mode) == 0o644
+
+
+def test_readme_documents_every_exit_status() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    codes = {v for k, v in vars(exitcodes).items() if k.isupper()}
+    documented = {int(line.split("|")[1]) for line in readme.splitlines() if line.startswith("| ") and line.split("|")[1].strip().isdigit()}
+    assert documented == codes
+
+
+def test_batch_exit_status_is_the_first_failures(tmp_path: Path, png: Path) -> None:
+    missing = tmp_path / "elsewhere.ncz"
+    parsed = read_ncz(run("encode", png, "-o", "-", "-m", "tiny-rgb", "-e", "0", "-q")[1])
+    missing.write_bytes(write_ncz(dataclasses.replace(parsed.header, manifold_id="nowhere-z100"), parsed.indices))
+    corrupt = tmp_path / "corrupt.ncz"
+    corrupt.write_bytes(b"NCZ")
+    assert run("decode", missing, corrupt, "-o", f"{tmp_path}/out/", "-q")[0] == exitcodes.MANIFOLD_UNAVAILABLE
+    assert run("decode", corrupt, missing, "-o", f"{tmp_path}/out/", "-q")[0] == exitcodes.BAD_INPUT

@@ -23,7 +23,7 @@ from conftest import make_manifold
 from hub_standin import StandInHub
 
 import ncodec
-from ncodec import hub, locate, manifest
+from ncodec import exitcodes, hub, locate, manifest
 from ncodec.cli import main
 from ncodec.cli_manifolds import announce_fetches, manifolds
 from ncodec.errors import ManifoldError, ManifoldMismatchError, ManifoldNotFoundError
@@ -126,11 +126,11 @@ def test_offline_never_touches_the_network_and_says_how_to_fetch(
     src = tmp_path / "x.ncz"
     src.write_bytes(ncz_for(published))
     result = CliRunner().invoke(main, ["decode", str(src), "-o", str(tmp_path / "x.png")])
-    assert result.exit_code == 1 and "'hub-tiny' is not available offline" in result.stderr
+    assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "'hub-tiny' is not available offline" in result.stderr
     assert result.stderr.count("\n") == 1 and not (tmp_path / "x.png").exists()
     monkeypatch.delenv("HF_HUB_OFFLINE")
     result = cli("--offline", "pull", "hub-tiny")
-    assert result.exit_code == 1 and "offline" in result.stderr
+    assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "offline" in result.stderr
     assert standin.requests == []
     assert not hub.is_offline()  # --offline lasts for its command only
 
@@ -186,11 +186,11 @@ def test_corrupted_cache_is_refused_by_decode_reported_by_verify_repaired_by_pul
 
     decode = ["decode", str(src), "-o", str(tmp_path / "x.png")]
     result = CliRunner().invoke(main, decode)
-    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and result.stderr.count("\n") == 1
     assert "cached copy is corrupted" in result.stderr and "ncodec manifolds pull hub-tiny" in result.stderr
     assert not (tmp_path / "x.png").exists()
     result = cli("verify")
-    assert result.exit_code == 1
+    assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE
     assert "hub-tiny: cached decoder.safetensors CORRUPTED" in result.stdout
     assert "hub-tiny: cached encoder.safetensors ok" in result.stdout
 
@@ -244,7 +244,7 @@ def test_push_pins_the_new_commit_and_another_machine_decodes_from_it(
     assert again.exit_code == 0  # same files: pushing again is harmless
     make_manifold(runs, replace(HUB_TINY, id="mine-z12"), seed=6)
     refused = cli("push", "mine-z12", "--repo", "me/mine-z12", "--folder", runs / "mine-z12")
-    assert refused.exit_code == 1 and "an id names fixed weights" in refused.stderr
+    assert refused.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "an id names fixed weights" in refused.stderr
     assert cli("register", manifold_root / "tiny-rgb").exit_code == 0
     assert cli("register", runs / "mine-z12", "--force").exit_code == 0
 
@@ -252,7 +252,7 @@ def test_push_pins_the_new_commit_and_another_machine_decodes_from_it(
 def test_a_packaged_id_cannot_be_pinned_by_the_user(tmp_path: Path) -> None:
     folder = make_manifold(tmp_path, replace(HUB_TINY, id=DEFAULT_MANIFOLD))
     result = cli("register", folder)
-    assert result.exit_code == 1 and "id of the packaged manifest" in result.stderr
+    assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "id of the packaged manifest" in result.stderr
 
 
 def list_states() -> dict[str, str]:
@@ -341,7 +341,7 @@ def test_cli_decode_fetches_a_missing_manifold_and_says_so(standin: StandInHub, 
     src = tmp_path / "x.ncz"
     src.write_bytes(ncz_for(published))
     offline = CliRunner().invoke(main, ["decode", str(src), "-o", str(tmp_path / "x.png"), "--offline"])
-    assert offline.exit_code == 1 and "not available offline" in offline.stderr and standin.requests == []
+    assert offline.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "not available offline" in offline.stderr and standin.requests == []
     result = CliRunner().invoke(main, ["decode", str(src), "-o", str(tmp_path / "x.png")])
     assert result.exit_code == 0, result.stderr
     assert "manifold hub-tiny is not local: fetching decoder.safetensors" in result.stderr

@@ -31,17 +31,18 @@ def fit(image: Image.Image, size: int) -> np.ndarray:
 
 def _load_npz(path: Path, size: int) -> np.ndarray:
     with np.load(path) as data:
-        if "images" in data:
-            images = data["images"]
+        key = next((k for k in ("images", "frames") if k in data), None)
+        if key is not None:  # "frames": video sets, whose frames train a video manifold as plain images
+            images = data[key]
             if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
-                raise ValueError(f"{path}: 'images' must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}")
+                raise ValueError(f"{path}: '{key}' must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}")
             if images.shape[1:3] == (size, size):
                 return images
             return np.stack([fit(Image.fromarray(im), size) for im in images])
         if "jpeg" in data and "offsets" in data:
             blob, offsets = data["jpeg"], data["offsets"]
             return np.stack([fit(Image.open(io.BytesIO(blob[a:b].tobytes())), size) for a, b in itertools.pairwise(offsets)])
-    raise ValueError(f"{path}: expected key 'images' or keys 'jpeg' + 'offsets'")
+    raise ValueError(f"{path}: expected key 'images', 'frames' or keys 'jpeg' + 'offsets'")
 
 
 def _load_folder(path: Path, size: int) -> np.ndarray:
