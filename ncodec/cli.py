@@ -10,23 +10,25 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import json
 import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ncodec import exitcodes
-from ncodec.atomic import OutputExistsError, atomic_write, check_output
+from ncodec import cli_io, exitcodes
+from ncodec.atomic import OutputExistsError
 from ncodec.cli_manifolds import announce_fetches, manifolds
-from ncodec.errors import ImageTooLargeError, InvalidImageError, NczError
+from ncodec.errors import NczError
 
-STDIO = "-"
+if TYPE_CHECKING:
+    from ncodec.video import Interpolation
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,57 +62,6 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _read_input(path: str) -> bytes:
-    if path == STDIO:
-        return sys.stdin.buffer.read()
-    return Path(path).read_bytes()
-
-
-def _write_output(path: str, data: bytes) -> None:
-    if path == STDIO:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        atomic_write(Path(path), data)
-
-
-def _outputs(inputs: tuple[str, ...], output: str | None, suffix: str) -> list[str]:
-    """Output name per input: -o as given for one input, else DIR/stem+suffix or beside the input."""
-    if STDIO in inputs and len(inputs) > 1:
-        raise click.UsageError("'-' (stdin) can only be the single input")
-    several = len(inputs) > 1 or (output is not None and (output.endswith("/") or Path(output).is_dir()))
-    if not several:
-        return [output or (STDIO if inputs[0] == STDIO else str(Path(inputs[0]).with_suffix(suffix)))]
-    if output == STDIO:
-        raise click.UsageError("several inputs need -o DIR, not stdout")
-    if output:
-        Path(output).mkdir(parents=True, exist_ok=True)
-    return [str((Path(output) if output else Path(src).parent) / (Path(src).stem + suffix)) for src in inputs]
-
-
-def _run_each(
-    inputs: tuple[str, ...], outputs: list[str], force: bool, quiet: bool, work: Callable[[bytes, str, str], tuple[bytes, str]]
-) -> None:
-    """Convert each input, then report it; a bad file is reported and skipped, and the exit status is the first failure's."""
-    failed: list[tuple[str, BaseException]] = []
-    for source, output in zip(inputs, outputs, strict=True):
-        try:
-            if output != STDIO:
-                check_output(Path(output), [Path(source)] if source != STDIO else [], force)
-            data, summary = work(_read_input(source), source, output)
-            _write_output(output, data)
-            if not quiet:
-                click.echo(summary, err=True)
-        except (NczError, OutputExistsError, OSError) as exc:
-            if len(inputs) == 1:
-                raise
-            click.echo(f"ncodec: error: {source}: {exc}", err=True)
-            failed.append((source, exc))
-    if failed:
-        click.echo(f"ncodec: {len(failed)} of {len(inputs)} files failed: {', '.join(name for name, _ in failed)}", err=True)
-        sys.exit(exitcodes.for_error(failed[0][1]))
-
-
 @contextlib.contextmanager
 def _offline(offline: bool) -> Iterator[None]:
     """``--offline`` for the length of one command (the CLI may run in-process, as in tests)."""
@@ -124,24 +75,6 @@ def _offline(offline: bool) -> Iterator[None]:
         yield
     finally:
         set_offline(False)
-
-
-def _open_image(data: bytes, name: str) -> Any:
-    from PIL import Image, UnidentifiedImageError
-
-    from ncodec.images import check_size
-
-    try:
-        image = Image.open(io.BytesIO(data))
-        check_size(*image.size)  # before any pixel is decoded
-        image.load()
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"{name}: {exc}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        if isinstance(exc, InvalidImageError):
-            raise
-        raise InvalidImageError(f"{name}: not a readable image ({exc})") from None
-    return image
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -163,7 +96,7 @@ def main() -> None:
     "-o", "--output", metavar="OUT", help="Output file, '-' for stdout, or a folder (DIR/ or several inputs). Default: IN with suffix .ncz."
 )
 @click.option("-b", "--bits", type=click.IntRange(1, 8), default=5, show_default=True, help="Bits per latent entry.")
-@click.option("-m", "--manifold", metavar="ID", default=None, help="Manifold id. Default: the bundled default manifold.")
+@click.option("-m", "--manifold", metavar="ID", default=None, help="Manifold id. Default: the bundled default (video: the video manifold).")
 @click.option(
     "-e",
     "--effort",
@@ -172,6 +105,19 @@ def main() -> None:
     show_default=True,
     help="0 = encoder only (fastest); 1-3 = more latent refinement steps (slower, lower distortion).",
 )
+@click.option(
+    "--video",
+    is_flag=True,
+    help="Code IN as a clip (implied for video files, .npy and folders; an animated GIF is otherwise its first frame).",
+)
+@click.option(
+    "-k",
+    "--keyframe-interval",
+    type=click.IntRange(1),
+    help="Video: code every N-th frame (and the last), interpolate the rest. [default: 4]",
+)
+@click.option("--huffman", is_flag=True, help="Video: Huffman-code the keyframe index differences (smaller; a damaged file is refused).")
+@click.option("--fps", type=click.FloatRange(min=0, min_open=True), help="Video: frame rate to record (default: the clip's, else 25).")
 @click.option("--offline", is_flag=True, help="Never download a manifold (same as HF_HUB_OFFLINE=1).")
 @click.option("--robust", is_flag=True, help="Protect the header with Reed-Solomon (+25 bytes at 64x64) for noisy channels.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
@@ -182,76 +128,136 @@ def encode(
     bits: int,
     manifold: str | None,
     effort: int,
+    video: bool,
+    keyframe_interval: int | None,
+    huffman: bool,
+    fps: float | None,
     offline: bool,
     robust: bool,
     force: bool,
     quiet: bool,
 ) -> None:
-    """Compress images IN... ('-' = stdin) to .ncz files.
+    """Compress images or clips IN... ('-' = stdin) to .ncz files.
 
-    Any size and mode (gray, RGBA, palette, 16-bit) is accepted; the original size and
+    Any image size and mode (gray, RGBA, palette, 16-bit) is accepted; the original size and
     channel count are restored on decode. Alpha is not coded (decoded as opaque).
+    Clips: video files (.mp4, .mkv, .mov, .avi, .webm; the [video] extra), animated GIF/WebP/PNG
+    with --video, folders of frames, .npy arrays (T, H, W[, C]).
     With several inputs, a bad one is reported and skipped; the exit status is the first failure's.
     """
+    from ncodec.clips import is_clip_path, read_clip
     from ncodec.codec import compress
     from ncodec.format import read_ncz
     from ncodec.manifolds import DEFAULT_MANIFOLD
+    from ncodec.video import DEFAULT_KEYFRAME_INTERVAL, DEFAULT_VIDEO_MANIFOLD, compress_video
 
-    def work(data: bytes, source: str, target: str) -> tuple[bytes, str]:
+    into_folder = cli_io.into_folder(inputs, output)
+    as_clip = video or keyframe_interval is not None or huffman
+
+    def job(source: str) -> str:
+        target = cli_io.target(source, output, into_folder, ".ncz")
+        cli_io.check_target(source, target, force)
+        folder = source != cli_io.STDIO and Path(source).is_dir()
+        data = b"" if folder else cli_io.read_input(source)
         with announce_fetches(quiet):
-            blob = compress(_open_image(data, source), manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
+            if as_clip or (source != cli_io.STDIO and is_clip_path(source)):
+                clip = read_clip(Path(source), None if folder else data)
+                with cli_io.progress(f"encoding {source}", len(clip.frames), quiet) as update:
+                    blob = compress_video(
+                        clip.frames,
+                        manifold=manifold or DEFAULT_VIDEO_MANIFOLD,
+                        keyframe_interval=keyframe_interval or DEFAULT_KEYFRAME_INTERVAL,
+                        bits=bits,
+                        huffman=huffman,
+                        fps=fps or clip.fps,
+                        effort=effort,
+                        robust=robust,
+                        progress=update,
+                    )
+            else:
+                image = cli_io.open_image(data, source)
+                blob = compress(image, manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
+        cli_io.write_output(target, blob)
         parsed = read_ncz(blob)
-        return blob, _summary(target, parsed.header.fields(), len(blob), parsed.payload_bits)
+        return cli_io.summary(target, parsed.header, len(blob), parsed.payload_bits)
 
     with _offline(offline):
-        _run_each(inputs, _outputs(inputs, output, ".ncz"), force, quiet, work)
-
-
-def _summary(name: str, fields: dict[str, Any], file_bytes: int, payload_bits: int) -> str:
-    pixels = fields["width"] * fields["height"]
-    return (
-        f"{name}: {fields['width']}x{fields['height']}, {fields['manifold']} M={fields['latent_dim']} b={fields['bits']}: "
-        f"payload {payload_bits} bits ({payload_bits / pixels:.4f} bpp), file {file_bytes} bytes ({8 * file_bytes / pixels:.4f} bpp)"
-    )
+        cli_io.run_each(inputs, quiet, job)
 
 
 @main.command()
 @click.argument("inputs", metavar="IN...", nargs=-1, required=True)
-@click.option("-o", "--output", metavar="OUT", help="Output image, '-' for PNG on stdout, or a folder. Default: IN with suffix .png.")
+@click.option(
+    "-o",
+    "--output",
+    metavar="OUT",
+    help="Output image or clip, '-' for stdout (PNG, or GIF for a clip), or a folder (several inputs; one clip: its frames). "
+    "Default: IN with suffix .png (a clip: .mp4).",
+)
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--strict", is_flag=True, help="Refuse a file whose payload CRC fails instead of decoding it.")
+@click.option(
+    "--interpolation",
+    type=click.Choice(["linear", "slerp"]),
+    default="linear",
+    show_default=True,
+    help="Video: how frames between keyframes are made from the keyframes' latents.",
+)
 @click.option("--offline", is_flag=True, help="Never download a manifold (same as HF_HUB_OFFLINE=1).")
 @reporting
-def decode(inputs: tuple[str, ...], output: str | None, force: bool, strict: bool, offline: bool, quiet: bool) -> None:
-    """Decompress .ncz files IN... ('-' = stdin) to images of the original size.
+def decode(
+    inputs: tuple[str, ...], output: str | None, force: bool, strict: bool, interpolation: Interpolation, offline: bool, quiet: bool
+) -> None:
+    """Decompress .ncz files IN... ('-' = stdin) to images or clips of the original size.
 
-    The format follows the output's suffix (PNG, JPEG, WebP, ... as Pillow knows them).
+    Images take the output's format from its suffix (PNG, JPEG, WebP, ... as Pillow knows them).
+    Clips: .mp4/.mkv/.mov (H.264, the [video] extra), .npy, a folder of PNG frames, or .gif, .webp,
+    .png (animated). Video files keep the exact frame count and rate; .npy and folders keep the frames
+    (25 fps on re-encoding unless --fps); GIF merges identical consecutive frames and rounds their
+    timing to 10 ms, WebP/APNG to 1 ms (limits of those formats).
     """
     import warnings
 
-    from PIL import Image
-
+    from ncodec.clips import CLIP_OUTPUT_SUFFIXES, clip_bytes, write_frames
     from ncodec.codec import PayloadDamagedWarning, decompress
-    from ncodec.images import to_pil
+    from ncodec.format import read_ncz
+    from ncodec.video import decompress_video
 
-    outputs = _outputs(inputs, output, ".png")
-    formats = {o: "PNG" if o == STDIO else Image.registered_extensions().get(Path(o).suffix.lower()) for o in outputs}
-    unknown = [o for o, fmt in formats.items() if fmt is None]
-    if unknown:
-        raise click.UsageError(f"unknown image format for output {unknown[0]!r}")
+    into_folder = cli_io.into_folder(inputs, output)
 
-    def work(data: bytes, source: str, target: str) -> tuple[bytes, str]:
+    def job(source: str) -> str:
+        data = cli_io.read_input(source)
+        header = read_ncz(data).header
+        clip = header.video is not None
+        # One clip with -o DIR/ (or a name without suffix) becomes a folder of frames.
+        one_clip_folder = clip and len(inputs) == 1 and output not in (None, cli_io.STDIO)
+        frames_folder = one_clip_folder and (into_folder or not Path(str(output)).suffix)
+        target = str(output) if frames_folder else cli_io.target(source, output, into_folder, ".mp4" if clip else ".png")
+        if clip and not frames_folder and target != cli_io.STDIO and Path(target).suffix.lower() not in CLIP_OUTPUT_SUFFIXES:
+            raise click.UsageError(f"cannot write a clip as {target!r}: use .gif, .webp, .png, .mp4, .mkv, .mov, .npy or a folder")
+        fmt = None if clip else cli_io.image_format(target)
+        cli_io.check_target(source, target, force)
         with announce_fetches(quiet), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PayloadDamagedWarning)
-            pixels = decompress(data, strict=strict)
+            if header.video is not None:
+                with cli_io.progress(f"decoding {source}", header.video.frames, quiet) as update:
+                    pixels = decompress_video(data, interpolation=interpolation, strict=strict, progress=update)
+                fps = Fraction(header.video.fps_num, header.video.fps_den)
+            else:
+                pixels = decompress(data, strict=strict)
         for w in caught:
             click.echo(f"ncodec: warning: {source}: {w.message}", err=True)
-        buffer = io.BytesIO()
-        to_pil(pixels).save(buffer, format=formats[target])
-        return buffer.getvalue(), f"{target}: {pixels.shape[1]}x{pixels.shape[0]} {formats[target]}"
+        if fmt is not None:
+            cli_io.write_output(target, cli_io.image_bytes(pixels, fmt))
+            return f"{target}: {pixels.shape[1]}x{pixels.shape[0]} {fmt}"
+        if frames_folder:
+            write_frames(Path(target), pixels)
+        else:
+            cli_io.write_output(target, clip_bytes(".gif" if target == cli_io.STDIO else Path(target).suffix.lower(), pixels, fps))
+        return f"{target}: {len(pixels)} frames of {pixels.shape[2]}x{pixels.shape[1]} at {float(fps):g} fps"
 
     with _offline(offline):
-        _run_each(inputs, outputs, force, quiet, work)
+        cli_io.run_each(inputs, quiet, job)
 
 
 @main.command()
@@ -262,7 +268,7 @@ def info(input: str, as_json: bool, quiet: bool) -> None:
     """Print the header fields of the .ncz file IN, payload bits and file size."""
     from ncodec.format import read_ncz
 
-    f = read_ncz(_read_input(input))
+    f = read_ncz(cli_io.read_input(input))
     fields = f.header.fields() | {"payload_bits": f.payload_bits, "payload_ok": f.payload_ok, "file_bytes": f.file_bytes}
     if as_json:
         click.echo(json.dumps(fields))

@@ -50,3 +50,7 @@ class InvalidImageError(NczError, ValueError):
 
 class ImageTooLargeError(InvalidImageError):
     """The input image is beyond the pixel limits (or Pillow's decompression-bomb guard)."""
+
+
+class MissingExtraError(NczError, ImportError):
+    """This input or output needs an optional dependency (an extra such as [video]) that is not installed."""

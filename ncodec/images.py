@@ -63,6 +63,8 @@ def to_pil(array: npt.NDArray[Any]) -> Image.Image:
     """A decoded array as a PIL image (Pillow has no 16-bit colour modes: those become 8-bit)."""
     if array.dtype == np.uint16 and array.ndim == 3:
         array = (array >> 8).astype(np.uint8)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
     return Image.fromarray(array)
 
 

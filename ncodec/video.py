@@ -7,7 +7,7 @@ Keyframes go through the image encoder; the frames between are decoded from a li
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -27,6 +27,10 @@ DEFAULT_VIDEO_MANIFOLD = DEFAULT_MANIFOLD
 DEFAULT_KEYFRAME_INTERVAL = 4
 
 Interpolation = Literal["linear", "slerp"]
+Progress = Callable[[int], None]
+"""Called with the number of frames just finished, chunk by chunk (a progress bar's ``update``)."""
+ENCODE_CHUNK = 64  # keyframes refined together: large enough to batch well, small enough to report often
+DECODE_CHUNK = 256
 
 
 def compress_video(
@@ -38,6 +42,7 @@ def compress_video(
     fps: float | Fraction = 25,
     effort: int = DEFAULT_EFFORT,
     robust: bool = False,
+    progress: Progress | None = None,
 ) -> bytes:
     """Encode a clip of at least two equally sized frames to .ncz bytes (``robust``: see ``compress``)."""
     from ncodec.latent import check_effort, encode_latents
@@ -74,8 +79,15 @@ def compress_video(
         robust=robust,
         video=info,
     )
-    keys = np.stack([to_native(prepared[k][0], cfg.image_size, cfg.channels) for k in info.keyframes()])
-    return write_ncz(header, encode_latents(m, keys, bits, effort))
+    marks = info.keyframes()
+    keys = np.stack([to_native(prepared[k][0], cfg.image_size, cfg.channels) for k in marks])
+    indices = []
+    for start in range(0, len(marks), ENCODE_CHUNK):
+        indices.append(encode_latents(m, keys[start : start + ENCODE_CHUNK], bits, effort))
+        if progress is not None:  # frames up to the last keyframe coded so far are settled
+            end = min(start + ENCODE_CHUNK, len(marks)) - 1
+            progress(marks[end] + 1 - (marks[start - 1] + 1 if start else 0))
+    return write_ncz(header, np.concatenate(indices))
 
 
 def _frame_rate(fps: float | Fraction) -> Fraction:
@@ -91,7 +103,9 @@ def _frame_rate(fps: float | Fraction) -> Fraction:
     return rate
 
 
-def decompress_video(blob: bytes, interpolation: Interpolation = "linear", strict: bool = False) -> npt.NDArray[Any]:
+def decompress_video(
+    blob: bytes, interpolation: Interpolation = "linear", strict: bool = False, progress: Progress | None = None
+) -> npt.NDArray[Any]:
     """Decode a video .ncz to (T, H, W[, C]) frames of the original size and dtype."""
     from ncodec.latent import decode_z
 
@@ -103,9 +117,13 @@ def decompress_video(blob: bytes, interpolation: Interpolation = "linear", stric
     check_payload(f, strict)
     m = manifold_for(f.header)
     latents = interpolate(dequantize(f.indices, f.header.bits), f.header.video, interpolation)
-    pixels = decode_z(m, latents)
     layout = layout_of(f.header)
-    return np.stack([restore(p, layout) for p in pixels])
+    frames: list[npt.NDArray[Any]] = []
+    for start in range(0, len(latents), DECODE_CHUNK):
+        frames.extend(restore(p, layout) for p in decode_z(m, latents[start : start + DECODE_CHUNK]))
+        if progress is not None:
+            progress(min(DECODE_CHUNK, len(latents) - start))
+    return np.stack(frames)
 
 
 def interpolate(keys: npt.NDArray[np.float32], info: VideoInfo, how: Interpolation = "linear") -> npt.NDArray[np.float32]:

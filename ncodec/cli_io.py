@@ -1,0 +1,150 @@
+"""The command line's file handling: where each output goes, reading and writing safely, batches, progress."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy.typing as npt
+
+from ncodec import exitcodes
+from ncodec.atomic import OutputExistsError, atomic_write, check_output
+from ncodec.errors import ImageTooLargeError, InvalidImageError, NczError
+from ncodec.format import Header
+
+STDIO = "-"
+
+
+def read_input(path: str) -> bytes:
+    if path == STDIO:
+        return sys.stdin.buffer.read()
+    return Path(path).read_bytes()
+
+
+def write_output(path: str, data: bytes) -> None:
+    if path == STDIO:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        atomic_write(Path(path), data)
+
+
+def into_folder(inputs: tuple[str, ...], output: str | None) -> bool:
+    """Whether outputs go into a folder: several inputs, or -o DIR/ or an existing folder."""
+    if STDIO in inputs and len(inputs) > 1:
+        raise click.UsageError("'-' (stdin) can only be the single input")
+    folder = len(inputs) > 1 or (output is not None and output != STDIO and (output.endswith("/") or Path(output).is_dir()))
+    if folder and output == STDIO:
+        raise click.UsageError("several inputs need -o DIR, not stdout")
+    return folder
+
+
+def target(source: str, output: str | None, folder: bool, suffix: str) -> str:
+    """The output for ``source``: -o as given, else DIR/stem+suffix (DIR made if need be), else beside the input.
+
+    From stdin without -o, stdout.
+    """
+    if not folder:
+        return output or (STDIO if source == STDIO else str(Path(source).with_suffix(suffix)))
+    if output:
+        Path(output).mkdir(parents=True, exist_ok=True)
+    return str((Path(output) if output else Path(source).parent) / (Path(source).stem + suffix))
+
+
+def check_target(source: str, output: str, force: bool) -> None:
+    """Refuse to write over the input, or over an existing output without --force (an empty folder is free)."""
+    if output != STDIO and not (Path(output).is_dir() and not any(Path(output).iterdir())):
+        check_output(Path(output), [Path(source)] if source != STDIO else [], force)
+
+
+def run_each(inputs: tuple[str, ...], quiet: bool, job: Callable[[str], str]) -> None:
+    """Run ``job`` on each input and print its summary; a bad file is reported and skipped.
+
+    The exit status is the first failure's. With a single input its error propagates, to be
+    reported by the command's error handler.
+    """
+    failed: list[tuple[str, BaseException]] = []
+    for source in inputs:
+        try:
+            summary = job(source)
+            if not quiet:
+                click.echo(summary, err=True)
+        except (NczError, OutputExistsError, OSError) as exc:
+            if len(inputs) == 1:
+                raise
+            click.echo(f"ncodec: error: {source}: {exc}", err=True)
+            failed.append((source, exc))
+    if failed:
+        click.echo(f"ncodec: {len(failed)} of {len(inputs)} files failed: {', '.join(name for name, _ in failed)}", err=True)
+        sys.exit(exitcodes.for_error(failed[0][1]))
+
+
+@contextlib.contextmanager
+def progress(label: str, total: int, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for long clips (none when quiet or stderr is not a terminal)."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def summary(name: str, header: Header, file_bytes: int, payload_bits: int) -> str:
+    """One line per coded file: size, manifold, rate."""
+    fields = header.fields()
+    pixels = header.width * header.height
+    coded = f"{name}: {header.width}x{header.height}, {fields['manifold']} M={header.latent_dim} b={header.bits}"
+    if header.video is None:
+        rate = f"{payload_bits / pixels:.4f} bpp), file {file_bytes} bytes ({8 * file_bytes / pixels:.4f} bpp)"
+        return f"{coded}: payload {payload_bits} bits ({rate}"
+    v = header.video
+    seconds = v.frames * v.fps_den / v.fps_num
+    return (
+        f"{coded}, {v.frames} frames, keyframe every {v.keyframe_interval}{', huffman' if header.huffman else ''}: "
+        f"payload {payload_bits} bits ({payload_bits / seconds / 1000:.2f} kbit/s), file {file_bytes} bytes "
+        f"({8 * file_bytes / seconds / 1000:.2f} kbit/s)"
+    )
+
+
+def open_image(data: bytes, name: str) -> Any:
+    """Pillow image from file bytes, refused before decoding if beyond the pixel limits."""
+    from PIL import Image, UnidentifiedImageError
+
+    from ncodec.images import check_size
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        check_size(*image.size)  # before any pixel is decoded
+        image.load()
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(f"{name}: {exc}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, InvalidImageError):
+            raise
+        raise InvalidImageError(f"{name}: not a readable image ({exc})") from None
+    return image
+
+
+def image_format(output: str) -> str:
+    """Pillow's format name for an output image (PNG for stdout)."""
+    from PIL import Image
+
+    if output == STDIO:
+        return "PNG"
+    fmt = Image.registered_extensions().get(Path(output).suffix.lower())
+    if fmt is None:
+        raise click.UsageError(f"unknown image format for output {output!r}")
+    return fmt
+
+
+def image_bytes(pixels: npt.NDArray[Any], fmt: str) -> bytes:
+    from ncodec.images import to_pil
+
+    buffer = io.BytesIO()
+    to_pil(pixels).save(buffer, format=fmt)
+    return buffer.getvalue()
