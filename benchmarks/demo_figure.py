@@ -1,6 +1,6 @@
 """The README's picture: original | ncodec | JPEG and WebP at their lowest quality, with sizes.
 
-    python benchmarks/demo_figure.py examples/kodim04-face.png docs/img/kodim04-face.png
+python benchmarks/demo_figure.py examples/kodim04-face.png docs/img/kodim04-face.png
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Runs live in ``<out>/<id>/`` (checkpoints, CSV logs); ``manifold`` also writes the
 loadable manifold folder to ``<out>/manifolds/<id>/``, so ``NCODEC_MANIFOLD_PATH=<out>/manifolds``
-finds it by id.
+finds it by id. Multi-GPU (or multi-process CPU): ``torchrun --nproc_per_node N -m ncodec.train.cli
+manifold ...`` with the same options; ``--batch-size`` stays the global batch.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import torch
 
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.manifolds import save_manifold
-from ncodec.train.common import Budget, pick_device
+from ncodec.train import distributed
+from ncodec.train.common import Budget
 from ncodec.train.data import load_images
+from ncodec.train.distributed import World
 from ncodec.train.encoder import train_encoder
 from ncodec.train.gan import CKPT_NAME, load_generator, train_gan
 
@@ -47,7 +50,7 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _setup(opts: dict[str, Any]) -> tuple[ManifoldConfig, np.ndarray, Path, torch.device]:
+def _setup(opts: dict[str, Any]) -> tuple[ManifoldConfig, np.ndarray, Path, torch.device, World]:
     if opts["threads"]:
         torch.set_num_threads(opts["threads"])
     config = ManifoldConfig(
@@ -59,9 +62,13 @@ def _setup(opts: dict[str, Any]) -> tuple[ManifoldConfig, np.ndarray, Path, torc
         description=opts["description"],
         trained=True,
     )
+    world, device = distributed.setup(opts["device"])
+    if opts["batch_size"] % world.size:
+        raise click.UsageError(f"--batch-size {opts['batch_size']} must be a multiple of the {world.size} processes")
     images = load_images(opts["data"], config.image_size)
-    click.echo(f"{len(images)} training images from {len(opts['data'])} source(s)", err=True)
-    return config, images, opts["out"] / config.id, pick_device(opts["device"])
+    if world.main:
+        click.echo(f"{len(images)} training images from {len(opts['data'])} source(s); {world.size} process(es) on {device}", err=True)
+    return config, images, opts["out"] / config.id, device, world
 
 
 def _budget(epochs: float | None, minutes: float | None) -> Budget:
@@ -81,9 +88,10 @@ def train() -> None:
 def gan(**opts: Any) -> None:
     """Stage 1: train the decoder as a GAN generator (checkpoint OUT/ID/gan_ckpt.pt)."""
     budget = _budget(opts["epochs"], opts["minutes"])
-    config, images, run_dir, device = _setup(opts)
+    config, images, run_dir, device, world = _setup(opts)
     train_gan(config, images, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
-              resume=opts["resume"], device=device)  # fmt: skip
+              resume=opts["resume"], device=device, world=world)  # fmt: skip
+    distributed.finish()
 
 
 @train.command()
@@ -91,10 +99,11 @@ def gan(**opts: Any) -> None:
 def encoder(**opts: Any) -> None:
     """Stage 2: train the encoder against the stage-1 EMA generator."""
     budget = _budget(opts["epochs"], opts["minutes"])
-    config, images, run_dir, device = _setup(opts)
+    config, images, run_dir, device, world = _setup(opts)
     decoder = load_generator(run_dir / CKPT_NAME, config, device)
     train_encoder(config, images, decoder, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
-                  resume=opts["resume"], device=device)  # fmt: skip
+                  resume=opts["resume"], device=device, world=world)  # fmt: skip
+    distributed.finish()
 
 
 @train.command()
@@ -108,13 +117,15 @@ def manifold(encoder_epochs: float | None, encoder_minutes: float | None, **opts
     """
     gan_budget = _budget(opts["epochs"], opts["minutes"])
     enc_budget = _budget(encoder_epochs, encoder_minutes)
-    config, images, run_dir, device = _setup(opts)
-    common = {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "device": device}
+    config, images, run_dir, device, world = _setup(opts)
+    common = {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "device": device, "world": world}
     decoder = train_gan(config, images, run_dir, gan_budget, **common)
     enc = train_encoder(config, images, decoder, run_dir, enc_budget, **common)
-    folder = opts["out"] / "manifolds" / config.id
-    save_manifold(folder, config, decoder, enc, half=True)
-    click.echo(f"wrote {folder}", err=True)
+    if world.main:
+        folder = opts["out"] / "manifolds" / config.id
+        save_manifold(folder, config, decoder, enc, half=True)
+        click.echo(f"wrote {folder}", err=True)
+    distributed.finish()
 
 
 if __name__ == "__main__":

@@ -95,8 +95,15 @@ def cosine(progress: float) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def pick_device(name: str) -> torch.device:
-    """'auto' takes CUDA when present, else CPU."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
+def rank_rng(seed: int, rank: int) -> torch.Generator:
+    """The random stream of one process: rank 0's is the single-process stream of ``seed``."""
+    return torch.Generator().manual_seed(seed + 1_000_003 * rank)
+
+
+def restore_rng(rng: torch.Generator, state: dict[str, Any], rank: int, world_size: int) -> None:
+    """Resume this process's stream; a run resumed on a different number of processes starts fresh ones."""
+    states = state.get("rngs", [state["rng"]])
+    if len(states) == world_size:
+        rng.set_state(states[rank].cpu())
+    else:
+        rng.manual_seed(int(state["step"]) * 7919 + rank)

@@ -15,12 +15,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.models import build
-from ncodec.train.common import Budget, CsvLog, cosine, epoch_order, load_checkpoint, save_checkpoint
+from ncodec.train.common import Budget, CsvLog, cosine, epoch_order, load_checkpoint, rank_rng, restore_rng, save_checkpoint
 from ncodec.train.data import random_flip, to_tensor
+from ncodec.train.distributed import SINGLE, World, check_in_sync
 
 CKPT_NAME = "encoder_ckpt.pt"
 LOG_NAME = "encoder_log.csv"
@@ -59,8 +61,12 @@ def train_encoder(
     noise_prob: float = 0.5,
     loss_fn: ReconLoss = F.mse_loss,
     log_every: int = 20,
+    world: World = SINGLE,
 ) -> nn.Module:
-    """Train until ``budget`` is spent (lr on a cosine over the budget); return the encoder in eval mode."""
+    """Train until ``budget`` is spent (lr on a cosine over the budget); return the encoder in eval mode.
+
+    ``batch_size`` is the global batch; under torchrun the encoder is wrapped in DistributedDataParallel.
+    """
     device = device or torch.device("cpu")
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / CKPT_NAME
@@ -68,33 +74,37 @@ def train_encoder(
     decoder.eval().requires_grad_(False)
     enc = build(config, "encoder").to(device)
     opt = torch.optim.Adam(enc.parameters(), lr=lr)
-    rng = torch.Generator().manual_seed(seed)
+    rng = rank_rng(seed, world.rank)
     step, seconds = 0, 0.0
     if resume and ckpt_path.is_file():
         state = load_checkpoint(ckpt_path, device)
         enc.load_state_dict(state["encoder"])
         opt.load_state_dict(state["opt"])
-        rng.set_state(state["rng"].cpu())
+        restore_rng(rng, state, world.rank, world.size)
         step, seconds = int(state["step"]), float(state["seconds"])
-    log = CsvLog(run_dir / LOG_NAME, ["step", "loss", "lr", "seconds"], step if resume else None)
+    # DDP broadcasts rank 0's weights on construction and averages gradients in backward.
+    net = enc if world.size == 1 else DistributedDataParallel(enc, device_ids=[device.index] if device.type == "cuda" else None)
+    log = CsvLog(run_dir / LOG_NAME, ["step", "loss", "lr", "seconds"], step if resume else None) if world.main else None
     steps_per_epoch = len(images) // batch_size
 
     def checkpoint() -> None:
-        state = {"encoder": enc.state_dict(), "opt": opt.state_dict(), "rng": rng.get_state(),
+        rngs = world.gather_rng(rng)
+        state = {"encoder": enc.state_dict(), "opt": opt.state_dict(), "rng": rngs[0], "rngs": rngs,
                  "step": step, "seconds": seconds, "config": config.to_json()}  # fmt: skip
-        save_checkpoint(ckpt_path, state)
+        if world.main:
+            save_checkpoint(ckpt_path, state)
 
-    enc.train()
+    net.train()
     total = 0.0
-    bar = tqdm(desc="encoder", unit="step", initial=step, mininterval=5)
+    bar = tqdm(desc="encoder", unit="step", initial=step, mininterval=5, disable=not world.main)
     start = time.monotonic() - seconds
     while (progress := budget.progress(step, steps_per_epoch, seconds)) < 1.0:
         rate = lr * cosine(progress)
         for group in opt.param_groups:
             group["lr"] = rate
-        idx = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)[step % steps_per_epoch]
+        idx = world.shard(epoch_order(len(images), batch_size, seed, step // steps_per_epoch)[step % steps_per_epoch])
         x = random_flip(to_tensor(images[idx]), rng).to(device)
-        z = enc(x)
+        z = net(x)
         if torch.rand((), generator=rng).item() < noise_prob:
             z = quantization_noise(z, bits, rng)
         loss = loss_fn(decoder(z), x)
@@ -103,16 +113,18 @@ def train_encoder(
         opt.step()
 
         step += 1
-        seconds = time.monotonic() - start
+        seconds = world.agree(time.monotonic() - start)
         total += loss.item()
         bar.update()
-        if step % log_every == 0:
+        if step % log_every == 0 and log is not None:
             log.write(step=step, loss=total / log_every, lr=rate, seconds=seconds)
             bar.set_postfix(loss=f"{total / log_every:.4f}", lr=f"{rate:.2e}", ep=step // steps_per_epoch)
             total = 0.0
         if step % steps_per_epoch == 0:
             checkpoint()
     bar.close()
+    check_in_sync(enc, world)
     checkpoint()
-    tqdm.write(f"encoder: {step} steps ({step / steps_per_epoch:.2f} epochs) in {seconds / 60:.1f} min")
+    if world.main:
+        tqdm.write(f"encoder: {step} steps ({step / steps_per_epoch:.2f} epochs) in {seconds / 60:.1f} min, {world.size} process(es)")
     return enc.eval().requires_grad_(False)

@@ -19,8 +19,9 @@ from tqdm import tqdm
 
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.models import build
-from ncodec.train.common import Budget, CsvLog, epoch_order, load_checkpoint, save_checkpoint
+from ncodec.train.common import Budget, CsvLog, epoch_order, load_checkpoint, rank_rng, restore_rng, save_checkpoint
 from ncodec.train.data import random_flip, to_tensor
+from ncodec.train.distributed import SINGLE, World, average_gradients, broadcast_parameters, check_in_sync
 
 CKPT_NAME = "gan_ckpt.pt"
 LOG_NAME = "gan_log.csv"
@@ -78,8 +79,12 @@ def train_gan(
     r1_every: int = 8,
     ema_decay: float = 0.999,
     log_every: int = 20,
+    world: World = SINGLE,
 ) -> nn.Module:
-    """Train until ``budget`` is spent, checkpointing every epoch; return the EMA generator (eval mode)."""
+    """Train until ``budget`` is spent, checkpointing every epoch; return the EMA generator (eval mode).
+
+    ``batch_size`` is the global batch: under torchrun each of the ``world`` processes takes its share.
+    """
     device = device or torch.device("cpu")
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / CKPT_NAME
@@ -88,33 +93,37 @@ def train_gan(
     ema = copy.deepcopy(gen).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
-    rng = torch.Generator().manual_seed(seed)
+    rng = rank_rng(seed, world.rank)
     step, seconds = 0, 0.0
     if resume and ckpt_path.is_file():
         state = load_checkpoint(ckpt_path, device)
         for obj, key in ((gen, "gen"), (disc, "disc"), (ema, "ema"), (opt_g, "opt_g"), (opt_d, "opt_d")):
             obj.load_state_dict(state[key])
-        rng.set_state(state["rng"].cpu())
+        restore_rng(rng, state, world.rank, world.size)
         step, seconds = int(state["step"]), float(state["seconds"])
-    log = CsvLog(run_dir / LOG_NAME, ["step", "d_loss", "g_loss", "r1", "seconds"], step if resume else None)
+    for net in (gen, disc, ema):
+        broadcast_parameters(net, world)
+    log = CsvLog(run_dir / LOG_NAME, ["step", "d_loss", "g_loss", "r1", "seconds"], step if resume else None) if world.main else None
     steps_per_epoch = len(images) // batch_size
 
     def checkpoint() -> None:
+        rngs = world.gather_rng(rng)
         state = {"gen": gen.state_dict(), "disc": disc.state_dict(), "ema": ema.state_dict(),
-                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": rng.get_state(),
+                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": rngs[0], "rngs": rngs,
                  "step": step, "seconds": seconds, "config": config.to_json()}  # fmt: skip
-        save_checkpoint(ckpt_path, state)
+        if world.main:
+            save_checkpoint(ckpt_path, state)
 
     gen.train()
     sums = np.zeros(2)
     r1 = torch.zeros(())
-    bar = tqdm(desc="gan", unit="step", initial=step, mininterval=5)
+    bar = tqdm(desc="gan", unit="step", initial=step, mininterval=5, disable=not world.main)
     start = time.monotonic() - seconds
     while budget.progress(step, steps_per_epoch, seconds) < 1.0:
         order = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)
-        idx = order[step % steps_per_epoch]
+        idx = world.shard(order[step % steps_per_epoch])
         real = random_flip(to_tensor(images[idx]), rng).to(device)
-        fake = gen(sample_prior(batch_size, config.latent_dim, rng).to(device))
+        fake = gen(sample_prior(len(idx), config.latent_dim, rng).to(device))
 
         # Discriminator: softplus(D(fake)) + softplus(-D(real)), plus R1 on reals every r1_every steps.
         disc.requires_grad_(True)
@@ -129,6 +138,7 @@ def train_gan(
             total = d_loss + 0.5 * r1_gamma * r1_every * r1
         opt_d.zero_grad(set_to_none=True)
         total.backward()
+        average_gradients(disc.parameters(), world)
         opt_d.step()
 
         # Generator: non-saturating softplus(-D(G(z))) through the freshly updated D.
@@ -136,14 +146,15 @@ def train_gan(
         g_loss = F.softplus(-disc(fake)).mean()
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
+        average_gradients(gen.parameters(), world)
         opt_g.step()
         update_ema(ema, gen, min(ema_decay, (1 + step) / (10 + step)))
 
         step += 1
-        seconds = time.monotonic() - start
+        seconds = world.agree(time.monotonic() - start)
         sums += (d_loss.item(), g_loss.item())
         bar.update()
-        if step % log_every == 0:
+        if step % log_every == 0 and log is not None:
             d_mean, g_mean = sums / log_every
             log.write(step=step, d_loss=d_mean, g_loss=g_mean, r1=r1.item(), seconds=seconds)
             bar.set_postfix(d=f"{d_mean:.3f}", g=f"{g_mean:.3f}", r1=f"{r1.item():.3f}", ep=step // steps_per_epoch)
@@ -152,6 +163,8 @@ def train_gan(
             checkpoint()
     bar.close()
     recalibrate_bn(ema, config.latent_dim, device)
+    check_in_sync(ema, world)
     checkpoint()
-    tqdm.write(f"gan: {step} steps ({step / steps_per_epoch:.2f} epochs) in {seconds / 60:.1f} min")
+    if world.main:
+        tqdm.write(f"gan: {step} steps ({step / steps_per_epoch:.2f} epochs) in {seconds / 60:.1f} min, {world.size} process(es)")
     return ema
