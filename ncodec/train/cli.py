@@ -15,6 +15,7 @@ from typing import Any
 import click
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.manifolds import save_manifold
@@ -22,8 +23,9 @@ from ncodec.train import distributed
 from ncodec.train.common import Budget
 from ncodec.train.data import load_images
 from ncodec.train.distributed import World
-from ncodec.train.encoder import train_encoder
+from ncodec.train.encoder import ReconLoss, train_encoder
 from ncodec.train.gan import CKPT_NAME, load_generator, train_gan
+from ncodec.train.perceptual import PerceptualLoss
 
 
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -94,15 +96,29 @@ def gan(**opts: Any) -> None:
     distributed.finish()
 
 
+_perceptual = click.option(
+    "--perceptual-weight",
+    type=click.FloatRange(min=0),
+    default=0.002,
+    show_default=True,
+    help="Stage 2 loss: MSE + this x EfficientNet-Lite0 feature MSE (the paper's weight); 0 = MSE only.",
+)
+
+
+def _loss(weight: float, device: torch.device) -> ReconLoss:
+    return F.mse_loss if weight == 0 else PerceptualLoss(weight).to(device)
+
+
 @train.command()
 @_common
-def encoder(**opts: Any) -> None:
+@_perceptual
+def encoder(perceptual_weight: float, **opts: Any) -> None:
     """Stage 2: train the encoder against the stage-1 EMA generator."""
     budget = _budget(opts["epochs"], opts["minutes"])
     config, images, run_dir, device, world = _setup(opts)
     decoder = load_generator(run_dir / CKPT_NAME, config, device)
     train_encoder(config, images, decoder, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
-                  resume=opts["resume"], device=device, world=world)  # fmt: skip
+                  resume=opts["resume"], device=device, world=world, loss_fn=_loss(perceptual_weight, device))  # fmt: skip
     distributed.finish()
 
 
@@ -110,7 +126,8 @@ def encoder(**opts: Any) -> None:
 @_common
 @click.option("--encoder-epochs", type=float, help="Total epochs of stage 2.")
 @click.option("--encoder-minutes", type=float, help="Total minutes of stage 2.")
-def manifold(encoder_epochs: float | None, encoder_minutes: float | None, **opts: Any) -> None:
+@_perceptual
+def manifold(encoder_epochs: float | None, encoder_minutes: float | None, perceptual_weight: float, **opts: Any) -> None:
     """Both stages, then write the manifold folder OUT/manifolds/ID/ (fp16 safetensors).
 
     Use it with NCODEC_MANIFOLD_PATH=OUT/manifolds, or pin it with `ncodec manifolds register`.
@@ -120,7 +137,7 @@ def manifold(encoder_epochs: float | None, encoder_minutes: float | None, **opts
     config, images, run_dir, device, world = _setup(opts)
     common = {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "device": device, "world": world}
     decoder = train_gan(config, images, run_dir, gan_budget, **common)
-    enc = train_encoder(config, images, decoder, run_dir, enc_budget, **common)
+    enc = train_encoder(config, images, decoder, run_dir, enc_budget, loss_fn=_loss(perceptual_weight, device), **common)
     if world.main:
         folder = opts["out"] / "manifolds" / config.id
         save_manifold(folder, config, decoder, enc, half=True)
