@@ -96,7 +96,14 @@ def main() -> None:
     "-o", "--output", metavar="OUT", help="Output file, '-' for stdout, or a folder (DIR/ or several inputs). Default: IN with suffix .ncz."
 )
 @click.option("-b", "--bits", type=click.IntRange(1, 8), default=5, show_default=True, help="Bits per latent entry.")
-@click.option("-m", "--manifold", metavar="ID", default=None, help="Manifold id. Default: the bundled default (video: the video manifold).")
+@click.option(
+    "-m",
+    "--manifold",
+    metavar="ID",
+    default=None,
+    help="Manifold id, or 'auto': try every local manifold, keep the closest per image. Default: the bundled default "
+    "(video: the video manifold).",
+)
 @click.option(
     "-e",
     "--effort",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
@@ -9,14 +10,17 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ncodec.errors import FormatError, IntegrityError, ManifoldMismatchError
+from ncodec.errors import FormatError, IntegrityError, ManifoldMismatchError, ManifoldNotFoundError
 from ncodec.format import Header, NczFile, read_ncz, write_ncz
 from ncodec.images import Layout, normalize, restore, to_array, to_native, to_pil, to_tensor
-from ncodec.manifolds import DEFAULT_MANIFOLD, Manifold, open_manifold
+from ncodec.manifest import FILENAMES
+from ncodec.manifolds import DEFAULT_MANIFOLD, Manifold, available, open_manifold
 from ncodec.quantize import check_bits
 
 DEFAULT_BITS = 5
 DEFAULT_EFFORT = 1
+AUTO = "auto"
+"""Manifold choice that tries every trained manifold present locally and keeps, per image, the closest."""
 
 Output = Literal["numpy", "pil", "torch"]
 _CONVERTERS: dict[str, Callable[[npt.NDArray[Any]], Any]] = {"numpy": lambda a: a, "pil": to_pil, "torch": to_tensor}
@@ -47,20 +51,58 @@ def compress_batch(
     """Encode many images in one batched pass through the networks.
 
     ``images``: any iterable of images, including an (N, H, W[, C]) array or an
-    (N, C, H, W) tensor.
+    (N, C, H, W) tensor. ``manifold="auto"`` encodes with every trained manifold found
+    locally (bundled, cached, NCODEC_MANIFOLD_PATH; nothing is downloaded) and keeps, for
+    each image, the one whose reconstruction has the lowest mean squared error.
     """
-    from ncodec.latent import check_effort, encode_latents
+    from ncodec.latent import check_effort
 
     check_bits(bits)
     check_effort(effort)
     prepared = [normalize(to_array(image)) for image in images]
     if not prepared:
         return []
-    m = open_manifold(manifold)
+    candidates = auto_candidates() if manifold == AUTO else [manifold]
+    best: list[tuple[float, bytes]] = [(np.inf, b"")] * len(prepared)
+    for manifold_id in candidates:
+        m = open_manifold(manifold_id)
+        for i, (error, blob) in enumerate(_encode(m, prepared, bits, effort, robust, measure=len(candidates) > 1)):
+            if error < best[i][0] or not best[i][1]:
+                best[i] = (error, blob)
+    return [blob for _, blob in best]
+
+
+def auto_candidates() -> list[str]:
+    """The manifolds ``manifold="auto"`` tries: trained ones present locally with their encoder, default first."""
+    ids = [i for i in available() if (m := open_manifold(i)).config.trained and (m.folder / FILENAMES["encoder"]).is_file()]
+    if not ids:
+        raise ManifoldNotFoundError("manifold 'auto': no trained manifold is present locally")
+    return sorted(ids, key=lambda i: i != DEFAULT_MANIFOLD)
+
+
+def _encode(
+    m: Manifold, prepared: list[tuple[npt.NDArray[np.uint8], Layout]], bits: int, effort: int, robust: bool, measure: bool
+) -> list[tuple[float, bytes]]:
+    """.ncz bytes per image, with its reconstruction's squared error at the original size when ``measure``."""
+    from ncodec.latent import decode_latents, encode_latents
+
     cfg = m.config
     native = np.stack([to_native(pixels, cfg.image_size, cfg.channels) for pixels, _ in prepared])
     indices = encode_latents(m, native, bits, effort)
-    return [write_ncz(_header(m, layout, bits, robust), idx) for (_, layout), idx in zip(prepared, indices, strict=True)]
+    errors = [0.0] * len(prepared)
+    if measure:
+        for i, (decoded, (pixels, layout)) in enumerate(zip(decode_latents(m, indices, bits), prepared, strict=True)):
+            errors[i] = _squared_error(decoded, pixels, layout)
+    blobs = [write_ncz(_header(m, layout, bits, robust), idx) for (_, layout), idx in zip(prepared, indices, strict=True)]
+    return list(zip(errors, blobs, strict=True))
+
+
+def _squared_error(decoded: npt.NDArray[np.uint8], pixels: npt.NDArray[np.uint8], layout: Layout) -> float:
+    """MSE of the colour channels, compared as 8-bit (H, W, C) at the original size."""
+    restored = restore(decoded, dataclasses.replace(layout, sixteen_bit=False, no_channel_axis=False))
+    colour = 3 if layout.channels >= 3 else 1
+    diff = restored[:, :, :colour].astype(np.float64) - pixels[:, :, :colour]
+    return float(np.mean(diff * diff))
 
 
 def _header(m: Manifold, layout: Layout, bits: int, robust: bool) -> Header:

@@ -191,3 +191,31 @@ def test_importing_ncodec_does_not_import_torch(tmp_path: Path) -> None:
 
     code = "import sys, ncodec; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_auto_keeps_the_closest_local_manifold_per_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import TINY, make_manifold
+
+    from ncodec.codec import auto_candidates
+    from ncodec.manifolds import PATH_ENV
+
+    for seed, name in enumerate(("auto-a", "auto-b")):
+        make_manifold(tmp_path, dataclasses.replace(TINY, id=name, trained=True), seed=seed)
+    make_manifold(tmp_path, dataclasses.replace(TINY, id="auto-untrained"))  # never a candidate
+    monkeypatch.setenv(PATH_ENV, str(tmp_path))
+    candidates = auto_candidates()
+    assert {"auto-a", "auto-b"} <= set(candidates) and "auto-untrained" not in candidates
+    rng = np.random.default_rng(0)
+    # Images each tiny manifold can make (its own decodings) are the ones it should win.
+    seeds = [(rng.random((16, 16, 3)) * 255).astype(np.uint8) for _ in range(2)]
+    images = [ncodec.decompress(ncodec.compress(x, manifold=m, effort=0)) for m in ("auto-a", "auto-b") for x in seeds]
+
+    def error(blob: bytes, image: np.ndarray) -> float:
+        return float(np.mean((ncodec.decompress(blob).astype(float) - image) ** 2))
+
+    chosen = ncodec.compress_batch(images, manifold="auto", effort=0)
+    for image, blob in zip(images, chosen, strict=True):
+        each = {m: error(ncodec.compress(image, manifold=m, effort=0), image) for m in candidates}
+        assert read_ncz(blob).header.manifold_id == min(each, key=each.__getitem__)
+        assert error(blob, image) == min(each.values())
+    assert len({read_ncz(b).header.manifold_id for b in chosen}) > 1  # the images do not all pick the same one
