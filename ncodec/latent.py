@@ -31,9 +31,9 @@ def check_effort(effort: int) -> int:
     return effort
 
 
-def _to_tensor(images: Image8) -> torch.Tensor:
-    """(N, S, S, C) uint8 -> (N, C, S, S) float in [-1, 1]."""
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+def to_network_range(images: Image8) -> torch.Tensor:
+    """(N, S, S, C) uint8 -> (N, C, S, S) float in [-1, 1], the range the networks use (also in training)."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
 
 
 def _to_uint8(x: torch.Tensor) -> Image8:
@@ -54,7 +54,7 @@ def encode_latents(manifold: Manifold, images: Image8, bits: int, effort: int) -
     steps = EFFORT_STEPS[check_effort(effort)]
     out = []
     for start in range(0, len(images), CHUNK):
-        x = _to_tensor(images[start : start + CHUNK])
+        x = to_network_range(images[start : start + CHUNK])
         with torch.inference_mode():
             z0 = encoder(x)
         z = _refine(decoder, x, z0, bits, steps) if steps else z0

@@ -71,12 +71,6 @@ def load_images(sources: Iterable[str | Path], size: int) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def to_tensor(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
-    """uint8 (N, H, W, C) -> float32 (N, C, H, W) in [-1, 1], the range the networks use."""
-    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
-    return x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
-
-
 def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Mirror about half the images left-right: faces are symmetric, so this doubles the data for free."""
     mask = torch.rand(x.shape[0], device=x.device, generator=generator) < 0.5

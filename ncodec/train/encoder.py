@@ -18,10 +18,11 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from ncodec.latent import to_network_range
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.models import build
 from ncodec.train.common import Budget, CsvLog, cosine, epoch_order, load_checkpoint, rank_rng, restore_rng, save_checkpoint
-from ncodec.train.data import random_flip, to_tensor
+from ncodec.train.data import random_flip
 from ncodec.train.distributed import SINGLE, World, check_in_sync
 
 CKPT_NAME = "encoder_ckpt.pt"
@@ -103,7 +104,7 @@ def train_encoder(
         for group in opt.param_groups:
             group["lr"] = rate
         idx = world.shard(epoch_order(len(images), batch_size, seed, step // steps_per_epoch)[step % steps_per_epoch])
-        x = random_flip(to_tensor(images[idx]), rng).to(device)
+        x = random_flip(to_network_range(images[idx]), rng).to(device)
         z = net(x)
         if torch.rand((), generator=rng).item() < noise_prob:
             z = quantization_noise(z, bits, rng)

@@ -17,10 +17,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from ncodec.latent import to_network_range
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.models import build
 from ncodec.train.common import Budget, CsvLog, epoch_order, load_checkpoint, rank_rng, restore_rng, save_checkpoint
-from ncodec.train.data import random_flip, to_tensor
+from ncodec.train.data import random_flip
 from ncodec.train.distributed import SINGLE, World, average_gradients, broadcast_parameters, check_in_sync
 
 CKPT_NAME = "gan_ckpt.pt"
@@ -122,7 +123,7 @@ def train_gan(
     while budget.progress(step, steps_per_epoch, seconds) < 1.0:
         order = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)
         idx = world.shard(order[step % steps_per_epoch])
-        real = random_flip(to_tensor(images[idx]), rng).to(device)
+        real = random_flip(to_network_range(images[idx]), rng).to(device)
         fake = gen(sample_prior(len(idx), config.latent_dim, rng).to(device))
 
         # Discriminator: softplus(D(fake)) + softplus(-D(real)), plus R1 on reals every r1_every steps.
