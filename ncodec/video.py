@@ -19,11 +19,11 @@ from ncodec.errors import FormatError, IntegrityError, InvalidImageError
 from ncodec.format import Header, VideoInfo, read_ncz, write_ncz
 from ncodec.format.header import MAX_FPS_TERM
 from ncodec.images import normalize, restore, to_array, to_native
-from ncodec.manifolds import DEFAULT_MANIFOLD, open_manifold
+from ncodec.manifolds import open_manifold
 from ncodec.quantize import check_bits, dequantize
 
-# Until a manifold trained on video clips ships, videos use the default image manifold.
-DEFAULT_VIDEO_MANIFOLD = DEFAULT_MANIFOLD
+DEFAULT_VIDEO_MANIFOLD = "weizmann64-z100"
+"""Trained on frames of human-action clips (docs/manifolds.md); bundled, like the image default."""
 DEFAULT_KEYFRAME_INTERVAL = 4
 
 Interpolation = Literal["linear", "slerp"]
