@@ -115,3 +115,23 @@ def test_frame_rates_are_stored_exactly(fps: float, num: int, den: int) -> None:
     from ncodec.video import _frame_rate
 
     assert (_frame_rate(fps).numerator, _frame_rate(fps).denominator) == (num, den)
+
+
+@pytest.mark.parametrize(("repeat", "interval"), [(1, 4), (30, 1), (30, 3)])  # up to 330 keyframes: several chunks
+def test_progress_reports_every_frame_once(clip: np.ndarray, repeat: int, interval: int) -> None:
+    frames = np.concatenate([clip] * repeat)
+    encoded: list[int] = []
+    decoded: list[int] = []
+    blob = ncodec.compress_video(frames, manifold=TINY, keyframe_interval=interval, effort=0, progress=encoded.append)
+    assert np.array_equal(
+        read_ncz(blob).indices, read_ncz(ncodec.compress_video(frames, manifold=TINY, keyframe_interval=interval, effort=0)).indices
+    )
+    assert len(ncodec.decompress_video(blob, progress=decoded.append)) == len(frames)
+    assert sum(encoded) == sum(decoded) == len(frames) and all(n > 0 for n in encoded + decoded)
+
+
+def test_default_video_manifold_is_the_bundled_clip_manifold() -> None:
+    from ncodec.manifolds import open_manifold
+
+    manifold = open_manifold(ncodec.DEFAULT_VIDEO_MANIFOLD)
+    assert manifold.config.trained and manifold.pin is not None and manifold.pin.bundled
