@@ -287,15 +287,23 @@ def info(input: str, as_json: bool, quiet: bool) -> None:
 main.add_command(manifolds)
 
 
-class _TrainGroup(click.Group):
-    """``ncodec train ...``: subcommands load from ncodec.train only when used (torch, tqdm)."""
+class _LazyGroup(click.Group):
+    """A command group whose subcommands load from ``module`` only when used (torch, optional extras)."""
+
+    module = ""
+    attr = ""
+    extra = ""
 
     def _real(self) -> click.Group:
+        import importlib
+
         try:
-            from ncodec.train.cli import train
+            group: click.Group = getattr(importlib.import_module(self.module), self.attr)
         except ImportError as exc:
-            raise click.ClickException(f"training needs the [train] extra: pip install 'ncodec[train]' ({exc})") from None
-        return train
+            raise click.ClickException(
+                f"`ncodec {self.name}` needs the [{self.extra}] extra: pip install 'ncodec[{self.extra}]' ({exc})"
+            ) from None
+        return group
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return self._real().list_commands(ctx)
@@ -304,6 +312,19 @@ class _TrainGroup(click.Group):
         return self._real().get_command(ctx, cmd_name)
 
 
+class _TrainGroup(_LazyGroup):
+    module, attr, extra = "ncodec.train.cli", "train", "train"
+
+
+class _EvalGroup(_LazyGroup):
+    module, attr, extra = "ncodec.eval.cli", "eval_group", "eval"
+
+
 @main.group(cls=_TrainGroup)
 def train() -> None:
     """Train your own manifold: a GAN decoder, then an encoder (needs the [train] extra)."""
+
+
+@main.group(cls=_EvalGroup, name="eval")
+def eval_() -> None:
+    """Reproduce the evaluation tables: rate-distortion against classical codecs (needs the [eval] extra)."""

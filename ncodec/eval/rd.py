@@ -1,0 +1,165 @@
+"""Rate and distortion of NCode beside JPEG, JPEG 2000, WebP and AVIF on the same images (the paper's Figure 3).
+
+Every codec is run on uint8 (N, H, W, 3) images and measured the same way: mean payload and
+whole-file bits per pixel, mean PSNR and SSIM (ncodec.eval.metrics). NCode's payload is the
+latent bits (as the paper counts); JPEG's payload is the paper's headerless size
+(ncodec.eval.jpeg); JPEG 2000 is a raw codestream, so its file is its payload; WebP and AVIF
+have no payload column. Each classical codec is swept down to the lowest rate Pillow can reach.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from ncodec.eval.jpeg import headerless_size
+from ncodec.eval.metrics import psnr, ssim
+
+_J2K = {"irreversible": True, "quality_mode": "rates", "no_jp2": True}
+SWEEPS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "JPEG": [(f"quality={q}", {"quality": q}) for q in (1, 5, 10, 20, 40)],
+    "JPEG2000": [(f"rate 1:{r}", {**_J2K, "quality_layers": [r]}) for r in (100, 50, 30, 15)],
+    "WEBP": [(f"quality={q}", {"quality": q, "method": 6}) for q in (0, 10, 30, 60)],
+    "AVIF": [(f"quality={q}", {"quality": q}) for q in (0, 10, 30, 60)],
+}
+"""Settings per Pillow format, lowest rate first; JPEG 2000 cannot go below about 1:100 at 64x64."""
+
+
+@dataclass
+class Point:
+    """One codec at one setting, averaged over the images."""
+
+    codec: str
+    setting: str
+    payload_bpp: float | None
+    file_bpp: float
+    psnr: float
+    ssim: float
+    encode_ms: float | None = None
+    decoded: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
+
+    def row(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "decoded"}
+
+
+def _measured(codec: str, setting: str, images: np.ndarray, decoded: np.ndarray, payload_bits: float | None,
+              file_bits: float, encode_ms: float | None = None) -> Point:  # fmt: skip
+    pixels = images.shape[1] * images.shape[2]
+    return Point(
+        codec,
+        setting,
+        None if payload_bits is None else payload_bits / pixels,
+        file_bits / pixels,
+        float(psnr(images, decoded).mean()),
+        float(ssim(images, decoded).mean()),
+        encode_ms,
+        decoded,
+    )
+
+
+def ncode_points(images: np.ndarray, manifold: str, bits: Sequence[int], effort: int) -> list[Point]:
+    """NCode(M, b) for each b: one encode (timed) and decode per setting."""
+    import ncodec
+
+    points = []
+    ncodec.compress(images[0], manifold=manifold, effort=0)  # load the networks before timing
+    for b in bits:
+        start = time.perf_counter()
+        blobs = ncodec.compress_batch(images, manifold=manifold, bits=b, effort=effort)
+        encode_ms = 1000 * (time.perf_counter() - start) / len(images)
+        decoded = np.stack(ncodec.decompress_batch(blobs))
+        parsed = ncodec.read_ncz(blobs[0])
+        setting = f"NCode({parsed.header.latent_dim},{b}) effort {effort}"
+        file_bits = 8 * float(np.mean([len(x) for x in blobs]))
+        points.append(_measured(f"ncodec {manifold}", setting, images, decoded, parsed.payload_bits, file_bits, encode_ms))
+    return points
+
+
+def pillow_points(images: np.ndarray, fmt: str, settings: Sequence[tuple[str, dict[str, Any]]] | None = None) -> list[Point]:
+    """A Pillow codec at each setting (default: its sweep in SWEEPS)."""
+    points = []
+    for setting, options in settings if settings is not None else SWEEPS[fmt]:
+        decoded, file_bits, payload_bits = [], 0.0, 0.0
+        for image in images:
+            buffer = io.BytesIO()
+            Image.fromarray(image).save(buffer, format=fmt, **options)
+            data = buffer.getvalue()
+            file_bits += 8 * len(data)
+            payload_bits += 8 * (headerless_size(data) if fmt == "JPEG" else len(data))
+            decoded.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+        payload = payload_bits / len(images) if fmt in ("JPEG", "JPEG2000") else None
+        points.append(_measured(fmt, setting, images, np.stack(decoded), payload, file_bits / len(images)))
+    return points
+
+
+def markdown(points: Sequence[Point]) -> str:
+    lines = ["| codec | setting | payload bpp | file bpp | PSNR dB | SSIM | encode ms/img |", "|---|---|---:|---:|---:|---:|---:|"]
+    for p in points:
+        payload = "-" if p.payload_bpp is None else f"{p.payload_bpp:.3f}"
+        encode = "-" if p.encode_ms is None else f"{p.encode_ms:.1f}"
+        lines.append(f"| {p.codec} | {p.setting} | {payload} | {p.file_bpp:.3f} | {p.psnr:.2f} | {p.ssim:.3f} | {encode} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(points: Sequence[Point], path: Path, title: str) -> None:
+    """Whole-file bpp against PSNR and SSIM, one line per codec (ncodec's payload bpp dashed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for codec in dict.fromkeys(p.codec for p in points):
+        series = sorted((p for p in points if p.codec == codec), key=lambda p: p.file_bpp)
+        for ax, metric in zip(axes, ("psnr", "ssim"), strict=True):
+            ax.plot([p.file_bpp for p in series], [getattr(p, metric) for p in series], "o-", label=f"{codec} (file)")
+            if codec.startswith("ncodec"):
+                ax.plot([p.payload_bpp for p in series], [getattr(p, metric) for p in series], "o--", label=f"{codec} (payload)")
+    for ax, label in zip(axes, ("PSNR (dB)", "SSIM"), strict=True):
+        ax.set_xscale("log")
+        ax.set_xlabel("bits per pixel")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def grid(images: np.ndarray, points: Sequence[Point], path: Path, count: int = 6) -> None:
+    """Originals in the first row, then each point's reconstructions, labelled with codec and bpp."""
+    from PIL import ImageDraw
+
+    size, label = images.shape[1], 190
+    picture = Image.new("RGB", (label + count * size, (len(points) + 1) * size), "white")
+    draw = ImageDraw.Draw(picture)
+    rows = [("original", images), *((f"{p.codec}\n{p.setting}\n{p.file_bpp:.2f} bpp, {p.psnr:.1f} dB", p.decoded) for p in points)]
+    for r, (name, pictures) in enumerate(rows):
+        draw.multiline_text((4, r * size + 4), name, fill="black")
+        for c in range(min(count, len(images))):
+            assert pictures is not None
+            picture.paste(Image.fromarray(pictures[c]), (label + c * size, r * size))
+    picture.save(path)
+
+
+def write_report(points: Sequence[Point], images: np.ndarray, out: Path, title: str, meta: dict[str, Any]) -> None:
+    """results.json, results.md, rd.png and grid.png (each codec's lowest-rate point) in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps({**meta, "rows": [p.row() for p in points]}, indent=1) + "\n")
+    (out / "results.md").write_text(f"{title}\n\n{markdown(points)}")
+    plot(points, out / "rd.png", title)
+    lowest: dict[str, Point] = {}
+    for p in points:
+        if p.codec not in lowest or p.file_bpp < lowest[p.codec].file_bpp:
+            lowest[p.codec] = p
+    grid(images, list(lowest.values()), out / "grid.png")
