@@ -23,10 +23,12 @@ def eval_group() -> None:
 @click.option("-n", "--count", default=200, show_default=True, help="First N images.")
 @click.option("-m", "--manifold", "manifolds", multiple=True, help="Manifold(s) to run; default: the default manifold.")
 @click.option("--bits", "bits", multiple=True, type=click.IntRange(1, 8), default=(2, 4, 5, 8), show_default=True)
-@click.option("-e", "--effort", type=click.IntRange(0, 3), default=1, show_default=True)
+@click.option("-e", "--effort", "efforts", multiple=True, type=click.IntRange(0, 3), default=(1,), show_default=True)
 @click.option("--codecs", multiple=True, type=click.Choice(sorted(rd.SWEEPS)), default=sorted(rd.SWEEPS), show_default=True)
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results/rd"), show_default=True)
-def rd_(data: Path, count: int, manifolds: tuple[str, ...], bits: tuple[int, ...], effort: int, codecs: tuple[str, ...], out: Path) -> None:
+def rd_(
+    data: Path, count: int, manifolds: tuple[str, ...], bits: tuple[int, ...], efforts: tuple[int, ...], codecs: tuple[str, ...], out: Path
+) -> None:
     """Rate-distortion: ncodec at each b beside JPEG, JPEG 2000, WebP and AVIF swept to their lowest rates.
 
     Writes OUT/results.md, results.json, rd.png (bpp vs PSNR and SSIM) and grid.png (reconstructions).
@@ -40,7 +42,7 @@ def rd_(data: Path, count: int, manifolds: tuple[str, ...], bits: tuple[int, ...
     start = time.perf_counter()
     points = []
     for manifold in manifolds or (ncodec.DEFAULT_MANIFOLD,):
-        points += rd.ncode_points(images, manifold, bits, effort)
+        points += rd.ncode_points(images, manifold, bits, efforts)
     for fmt in codecs:
         points += rd.pillow_points(images, fmt)
     seconds = time.perf_counter() - start

@@ -66,21 +66,22 @@ def _measured(codec: str, setting: str, images: np.ndarray, decoded: np.ndarray,
     )
 
 
-def ncode_points(images: np.ndarray, manifold: str, bits: Sequence[int], effort: int) -> list[Point]:
-    """NCode(M, b) for each b: one encode (timed) and decode per setting."""
+def ncode_points(images: np.ndarray, manifold: str, bits: Sequence[int], efforts: Sequence[int]) -> list[Point]:
+    """NCode(M, b) for each b and effort: one encode (timed) and decode per setting."""
     import ncodec
 
     points = []
     ncodec.compress(images[0], manifold=manifold, effort=0)  # load the networks before timing
     for b in bits:
-        start = time.perf_counter()
-        blobs = ncodec.compress_batch(images, manifold=manifold, bits=b, effort=effort)
-        encode_ms = 1000 * (time.perf_counter() - start) / len(images)
-        decoded = np.stack(ncodec.decompress_batch(blobs))
-        parsed = ncodec.read_ncz(blobs[0])
-        setting = f"NCode({parsed.header.latent_dim},{b}) effort {effort}"
-        file_bits = 8 * float(np.mean([len(x) for x in blobs]))
-        points.append(_measured(f"ncodec {manifold}", setting, images, decoded, parsed.payload_bits, file_bits, encode_ms))
+        for effort in efforts:
+            start = time.perf_counter()
+            blobs = ncodec.compress_batch(images, manifold=manifold, bits=b, effort=effort)
+            encode_ms = 1000 * (time.perf_counter() - start) / len(images)
+            decoded = np.stack(ncodec.decompress_batch(blobs))
+            parsed = ncodec.read_ncz(blobs[0])
+            setting = f"NCode({parsed.header.latent_dim},{b}) effort {effort}"
+            file_bits = 8 * float(np.mean([len(x) for x in blobs]))
+            points.append(_measured(f"ncodec {manifold}", setting, images, decoded, parsed.payload_bits, file_bits, encode_ms))
     return points
 
 
