@@ -35,3 +35,31 @@ def test_rd_report(tmp_path: Path) -> None:
     with Image.open(out / "rd.png") as plot, Image.open(out / "grid.png") as grid:
         assert plot.format == grid.format == "PNG"
         assert grid.size[1] == 24 * 4  # originals + one row per codec at its lowest rate
+
+
+def test_classifier_learns_a_toy_task_and_classify_reports_each_codec(tmp_path: Path) -> None:
+    from ncodec.eval.classifier import load_classifier, predict
+
+    rng = np.random.default_rng(0)
+    palette = np.array([[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255], [0, 255, 255],
+                        [255, 255, 255], [128, 128, 128], [255, 128, 0]])  # fmt: skip
+    labels = np.repeat(np.arange(10), 20).astype(np.uint8)
+    images = np.clip(palette[labels][:, None, None, :] + rng.normal(0, 12, (200, 32, 32, 3)), 0, 255).astype(np.uint8)
+    np.savez(tmp_path / "train.npz", images=images, labels=labels)
+    np.savez(tmp_path / "test.npz", images=images[::4], labels=labels[::4])
+    weights = tmp_path / "clf.safetensors"
+    runner = CliRunner()
+    data = ["--data", str(tmp_path / "train.npz"), "--test", str(tmp_path / "test.npz")]
+    options = ["--epochs", "20", "--width", "16", "--batch-size", "32", "--device", "cpu", "-o", str(weights)]
+    trained = runner.invoke(main, ["eval", "train-classifier", *data, *options])
+    assert trained.exit_code == 0, trained.output
+    net = load_classifier(weights)
+    assert np.mean(predict(net, images[::4]) == labels[::4]) == 1.0  # solid colours: a trained net gets them all
+    out = tmp_path / "classify"
+    result = runner.invoke(main, ["eval", "classify", "--weights", str(weights), "--data", str(tmp_path / "test.npz"),
+                                  "-m", "tiny-rgb", "--bits", "2", "-e", "0", "--codecs", "JPEG", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert rows[0] == {"codec": "uncompressed", "setting": "-", "file_bpp": 24.0, "eta": 1.0, "accuracy": 1.0}
+    assert [r["codec"] for r in rows[1:]] == ["ncodec tiny-rgb"] + ["JPEG"] * 5
+    assert all(r["eta"] == 24.0 / r["file_bpp"] and 0.0 <= r["accuracy"] <= 1.0 for r in rows)
