@@ -24,7 +24,8 @@ def eval_group() -> None:
 @click.option("-m", "--manifold", "manifolds", multiple=True, help="Manifold(s) to run; default: the default manifold.")
 @click.option("--bits", "bits", multiple=True, type=click.IntRange(1, 8), default=(2, 4, 5, 8), show_default=True)
 @click.option("-e", "--effort", "efforts", multiple=True, type=click.IntRange(0, 3), default=(1,), show_default=True)
-@click.option("--codecs", multiple=True, type=click.Choice(sorted(rd.SWEEPS)), default=sorted(rd.SWEEPS), show_default=True)
+@click.option("--codecs", multiple=True, type=click.Choice([*sorted(rd.SWEEPS), "none"]), default=sorted(rd.SWEEPS), show_default=True,
+              help="Classical codecs beside ncodec ('none': ncodec only).")  # fmt: skip
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results/rd"), show_default=True)
 def rd_(
     data: Path, count: int, manifolds: tuple[str, ...], bits: tuple[int, ...], efforts: tuple[int, ...], codecs: tuple[str, ...], out: Path
@@ -44,7 +45,8 @@ def rd_(
     for manifold in manifolds or (ncodec.DEFAULT_MANIFOLD,):
         points += rd.ncode_points(images, manifold, bits, efforts)
     for fmt in codecs:
-        points += rd.pillow_points(images, fmt)
+        if fmt != "none":
+            points += rd.pillow_points(images, fmt)
     seconds = time.perf_counter() - start
     machine = f"{platform.machine()} {platform.processor() or ''}".strip()
     title = f"{len(images)} images of {data.parent.name}/{data.name} ({images.shape[2]}x{images.shape[1]}), {seconds:.0f} s on {machine}"
