@@ -194,7 +194,10 @@ def test_interrupt_leaves_no_partial_output_and_no_temp_file(tmp_path: Path, man
     out = tmp_path / "out"
     env = os.environ | {"NCODEC_MANIFOLD_PATH": str(manifold_root)}
     args = [sys.executable, "-m", "ncodec", "encode", *map(str, sources), "-o", f"{out}/", "-m", "tiny-rgb", "-e", "3"]
-    proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
+    # A runner started in the background (bash without job control) ignores SIGINT, and children inherit that:
+    # restore the default so the child behaves as a command run from a terminal.
+    restore = (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if signame == "SIGINT" else None
+    proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=restore)
     assert proc.stderr is not None
     first = proc.stderr.readline()  # the first file is done: the run is surely mid-way now
     assert "in00.ncz" in first
