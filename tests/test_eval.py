@@ -1,21 +1,28 @@
-"""`ncodec eval rd`: the rate-distortion report on a toy set with the tiny manifold."""
+"""`ncodec eval ...`: each report on a toy set with the tiny manifold."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 
 from ncodec.cli import main
 
 
-def test_rd_report(tmp_path: Path) -> None:
+def _toy_set(path: Path) -> np.ndarray:
     y, x = np.mgrid[0:24, 0:24]
     images = np.stack([np.stack([x * 10 + k, y * 9, (x + y) * 5 - k], axis=2) for k in range(5)]).astype(np.uint8)
-    np.savez(tmp_path / "toy.npz", images=images)
+    np.savez(path, images=images)
+    return images
+
+
+def test_rd_report(tmp_path: Path) -> None:
+    _toy_set(tmp_path / "toy.npz")
     out = tmp_path / "report"
     args = ["eval", "rd", "--data", tmp_path / "toy.npz", "-n", "4", "-m", "tiny-rgb", "--bits", "2", "--bits", "4", "-e", "0"]
     result = CliRunner().invoke(main, [str(a) for a in [*args, "--codecs", "JPEG", "--codecs", "JPEG2000", "-o", out]])
@@ -63,3 +70,66 @@ def test_classifier_learns_a_toy_task_and_classify_reports_each_codec(tmp_path: 
     assert rows[0] == {"codec": "uncompressed", "setting": "-", "file_bpp": 24.0, "eta": 1.0, "accuracy": 1.0}
     assert [r["codec"] for r in rows[1:]] == ["ncodec tiny-rgb"] + ["JPEG"] * 5
     assert all(r["eta"] == 24.0 / r["file_bpp"] and 0.0 <= r["accuracy"] <= 1.0 for r in rows)
+
+
+def test_bit_errors_report_counts_refused_files_and_is_reproducible(tmp_path: Path) -> None:
+    _toy_set(tmp_path / "toy.npz")
+    args = ["eval", "bit-errors", "--data", tmp_path / "toy.npz", "-n", "3", "-m", "tiny-rgb", "--trials", "2", "--rate", "0.5"]
+    reports = []
+    for run in ("a", "b"):
+        result = CliRunner().invoke(main, [str(a) for a in [*args, "-o", tmp_path / run]])
+        assert result.exit_code == 0, result.output
+        reports.append(json.loads((tmp_path / run / "results.json").read_text()))
+    assert reports[0]["rows"] == reports[1]["rows"]  # the seed fixes every flipped bit
+    rows = {(r["codec"], r["ber"]): r for r in reports[0]["rows"]}
+    assert len(rows) == 5 * 2  # five codecs at BER 0 and 0.5
+    for codec in ("ncodec, payload bits only", "ncodec, whole file", "ncodec --robust, whole file", "JPEG q=50, whole file"):
+        assert rows[codec, 0.0]["decoded"] == 1.0
+    assert rows["ncodec, payload bits only", 0.5]["decoded"] == 1.0  # flipped payload bits still decode: a fixed-width latent
+    assert rows["ncodec, whole file", 0.5]["decoded"] == 0.0  # half the header's bits flipped: refused by its CRC
+    assert rows["JPEG q=50, whole file", 0.5]["decoded"] == 0.0
+    with Image.open(tmp_path / "a" / "bit-errors.png") as plot:
+        assert plot.format == "PNG"
+
+
+def test_degrade_strip_has_a_row_per_codec_and_falls_in_rate(tmp_path: Path) -> None:
+    _toy_set(tmp_path / "toy.npz")
+    args = ["eval", "degrade", "--data", tmp_path / "toy.npz", "--index", "2", "-m", "tiny-rgb", "--bits", "4", "--bits", "1", "-e", "0"]
+    result = CliRunner().invoke(main, [str(a) for a in [*args, "--codecs", "WEBP", "-o", tmp_path / "out"]])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())["rows"]
+    assert [r["payload_bpp"] for r in rows[:2]] == [12 * 4 / 576, 12 * 1 / 576]
+    assert [r["codec"] for r in rows[2:]] == ["WEBP"] * 4
+    with Image.open(tmp_path / "out" / "strip.png") as strip:
+        assert strip.size == (5 * 48, 2 * (48 + 26))  # original + up to 4 settings, two rows, each panel 2x
+    bad = CliRunner().invoke(main, [str(a) for a in [*args, "--index", "9", "-o", tmp_path / "bad"]])
+    assert bad.exit_code == 2 and "has 5 images" in bad.output
+
+
+def _peer_args(tmp_path: Path) -> list[str]:
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "toy64.npz", images=rng.integers(0, 256, (6, 64, 64, 3), dtype=np.uint8))
+    return ["eval", "train-peer", "--data", str(tmp_path / "toy64.npz"), "--quality", "1", "--steps", "2", "--device", "cpu"]
+
+
+def test_peer_without_compressai_is_a_one_line_error(tmp_path: Path) -> None:
+    if importlib.util.find_spec("compressai") is not None:
+        pytest.skip("compressai is installed")
+    result = CliRunner().invoke(main, [*_peer_args(tmp_path), "-o", str(tmp_path / "peer.safetensors")])
+    assert result.exit_code == 1
+    assert "pip install 'ncodec[peer]'" in result.output and not (tmp_path / "peer.safetensors").exists()
+
+
+def test_peer_trains_and_reports_its_real_compressed_size(tmp_path: Path) -> None:
+    pytest.importorskip("compressai")
+    weights = tmp_path / "peer.safetensors"
+    result = CliRunner().invoke(main, [*_peer_args(tmp_path), "-o", str(weights)])
+    assert result.exit_code == 0, result.output
+    from ncodec.eval.peer import load_peer, peer_points
+
+    assert load_peer(weights)[1]["steps"] == "2"
+    images = np.load(tmp_path / "toy64.npz")["images"][:2, :40, :56]  # any size: padded to 64 for the network
+    (point,) = peer_points(images, [weights])
+    assert point.decoded is not None and point.decoded.shape == images.shape
+    assert point.payload_bpp is not None and point.file_bpp == pytest.approx(point.payload_bpp + 16 / (40 * 56))
+    assert point.payload_bpp * 40 * 56 % 8 == pytest.approx(0)  # whole bytes: the entropy coder's real strings

@@ -51,7 +51,7 @@ class Point:
         return {k: v for k, v in asdict(self).items() if k != "decoded"}
 
 
-def _measured(codec: str, setting: str, images: np.ndarray, decoded: np.ndarray, payload_bits: float | None,
+def measured(codec: str, setting: str, images: np.ndarray, decoded: np.ndarray, payload_bits: float | None,
               file_bits: float, encode_ms: float | None = None) -> Point:  # fmt: skip
     pixels = images.shape[1] * images.shape[2]
     return Point(
@@ -81,7 +81,7 @@ def ncode_points(images: np.ndarray, manifold: str, bits: Sequence[int], efforts
             parsed = ncodec.read_ncz(blobs[0])
             setting = f"NCode({parsed.header.latent_dim},{b}) effort {effort}"
             file_bits = 8 * float(np.mean([len(x) for x in blobs]))
-            points.append(_measured(f"ncodec {manifold}", setting, images, decoded, parsed.payload_bits, file_bits, encode_ms))
+            points.append(measured(f"ncodec {manifold}", setting, images, decoded, parsed.payload_bits, file_bits, encode_ms))
     return points
 
 
@@ -98,7 +98,7 @@ def pillow_points(images: np.ndarray, fmt: str, settings: Sequence[tuple[str, di
             payload_bits += 8 * (headerless_size(data) if fmt == "JPEG" else len(data))
             decoded.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
         payload = payload_bits / len(images) if fmt in ("JPEG", "JPEG2000") else None
-        points.append(_measured(fmt, setting, images, np.stack(decoded), payload, file_bits / len(images)))
+        points.append(measured(fmt, setting, images, np.stack(decoded), payload, file_bits / len(images)))
     return points
 
 
