@@ -52,7 +52,10 @@ MAX_PIXELS = 1 << 20
 
 
 def _pillow_decode(blob: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(blob)) as im:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused just below
+        im = Image.open(io.BytesIO(blob))
+    with im:
         if im.width * im.height > MAX_PIXELS:
             raise ValueError(f"damaged header claims {im.width}x{im.height}")
         return np.asarray(im.convert("RGB"))
