@@ -166,12 +166,14 @@ def save_manifold(folder: Path, config: ManifoldConfig, decoder: nn.Module, enco
     ``half`` stores floating-point weights as fp16 (half the size); they are
     widened back to fp32 on load.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from ncodec.atomic import atomic_write
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, net in ((DECODER_NAME, decoder), (ENCODER_NAME, encoder)):
-        save_file(_state_for_disk(net, half), str(folder / name))
-    (folder / CONFIG_NAME).write_text(config.to_json())
+        atomic_write(folder / name, save(_state_for_disk(net, half)))  # safetensors' own save_file makes 0600 files
+    atomic_write(folder / CONFIG_NAME, config.to_json().encode())
 
 
 def _state_for_disk(net: nn.Module, half: bool) -> dict[str, torch.Tensor]:

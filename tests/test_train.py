@@ -40,6 +40,9 @@ def test_manifold_command_writes_a_loadable_manifold(tmp_path: Path, images: Pat
     _run("manifold", "--data", images, "--out", tmp_path, *TOY, "--epochs", "2", "--encoder-epochs", "2")
     folder = tmp_path / "manifolds" / "toy-z12"
     assert sorted(p.name for p in folder.iterdir()) == ["decoder.safetensors", "encoder.safetensors", "manifold.json"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o666 & ~umask}  # readable as open() would make them
     assert torch.load(tmp_path / "toy-z12" / "gan_ckpt.pt", weights_only=True)["step"] == 8  # 2 epochs of 32/8 steps
     monkeypatch.setenv("NCODEC_MANIFOLD_PATH", str(tmp_path / "manifolds"))
     import ncodec

@@ -144,15 +144,13 @@ def predict(net: ResNet9, images: np.ndarray, batch_size: int = 500) -> np.ndarr
 
 
 def save_classifier(net: ResNet9, path: Path) -> None:
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from ncodec.atomic import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    width = net.width
-    save_file(
-        {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in net.state_dict().items()},
-        str(path),
-        metadata={"width": str(width)},
-    )
+    state = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in net.state_dict().items()}
+    atomic_write(path, save(state, metadata={"width": str(net.width)}))
 
 
 def load_classifier(path: Path, device: torch.device | None = None) -> ResNet9:

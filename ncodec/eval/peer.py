@@ -107,10 +107,12 @@ def train_peer(
 
 def save_peer(net: torch.nn.Module, meta: dict[str, str], path: Path) -> None:
     """fp32 safetensors with the metadata, the entropy coder's tables included."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from ncodec.atomic import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata=meta)
+    atomic_write(path, save({k: v.contiguous() for k, v in net.state_dict().items()}, metadata=meta))
 
 
 def load_peer(path: Path) -> tuple[torch.nn.Module, dict[str, str]]:
