@@ -41,7 +41,7 @@ def test_rd_report(tmp_path: Path) -> None:
     assert "| ncodec tiny-rgb | NCode(12,2) effort 0 |" in (out / "results.md").read_text()
     with Image.open(out / "rd.png") as plot, Image.open(out / "grid.png") as grid:
         assert plot.format == grid.format == "PNG"
-        assert grid.size[1] == 24 * 4  # originals + one row per codec at its lowest rate
+        assert grid.size == (190 + 6 * 48, 48 * 4)  # originals + a row per codec at its lowest rate, 24 px shown at 2x
 
 
 def test_classifier_learns_a_toy_task_and_classify_reports_each_codec(tmp_path: Path) -> None:

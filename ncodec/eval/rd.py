@@ -71,7 +71,7 @@ def ncode_points(images: np.ndarray, manifold: str, bits: Sequence[int], efforts
     import ncodec
 
     points = []
-    ncodec.compress(images[0], manifold=manifold, effort=0)  # load the networks before timing
+    ncodec.compress(images[0], manifold=manifold, effort=min(efforts))  # load the networks and warm up before timing
     for b in bits:
         for effort in efforts:
             start = time.perf_counter()
@@ -138,18 +138,23 @@ def plot(points: Sequence[Point], path: Path, title: str) -> None:
 
 
 def grid(images: np.ndarray, points: Sequence[Point], path: Path, count: int = 6) -> None:
-    """Originals in the first row, then each point's reconstructions, labelled with codec and bpp."""
+    """Originals in the first row, then each point's reconstructions, labelled with codec and bpp.
+
+    Images smaller than 48 pixels are enlarged (nearest neighbour) so that three lines of label fit a row.
+    """
     from PIL import ImageDraw
 
-    size, label = images.shape[1], 190
-    picture = Image.new("RGB", (label + count * size, (len(points) + 1) * size), "white")
+    scale = -(-48 // images.shape[1])
+    height, width, label = images.shape[1] * scale, images.shape[2] * scale, 190
+    picture = Image.new("RGB", (label + count * width, (len(points) + 1) * height), "white")
     draw = ImageDraw.Draw(picture)
     rows = [("original", images), *((f"{p.codec}\n{p.setting}\n{p.file_bpp:.2f} bpp, {p.psnr:.1f} dB", p.decoded) for p in points)]
     for r, (name, pictures) in enumerate(rows):
-        draw.multiline_text((4, r * size + 4), name, fill="black")
+        draw.multiline_text((4, r * height + 4), name, fill="black")
         for c in range(min(count, len(images))):
             assert pictures is not None
-            picture.paste(Image.fromarray(pictures[c]), (label + c * size, r * size))
+            tile = Image.fromarray(pictures[c]).resize((width, height), Image.Resampling.NEAREST)
+            picture.paste(tile, (label + c * width, r * height))
     picture.save(path)
 
 
