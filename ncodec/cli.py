@@ -327,4 +327,4 @@ def train() -> None:
 
 @main.group(cls=_EvalGroup, name="eval")
 def eval_() -> None:
-    """Reproduce the evaluation tables: rate-distortion against classical codecs (needs the [eval] extra)."""
+    """Reproduce the evaluation tables: rate-distortion, classifier accuracy, bit errors, degradation (needs the [eval] extra)."""
