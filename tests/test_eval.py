@@ -133,3 +133,19 @@ def test_peer_trains_and_reports_its_real_compressed_size(tmp_path: Path) -> Non
     assert point.decoded is not None and point.decoded.shape == images.shape
     assert point.payload_bpp is not None and point.file_bpp == pytest.approx(point.payload_bpp + 16 / (40 * 56))
     assert point.payload_bpp * 40 * 56 % 8 == pytest.approx(0)  # whole bytes: the entropy coder's real strings
+
+
+CIFAR_TEST = Path(__file__).parents[2] / "shared" / "data" / "cifar10" / "test.npz"
+INSTRUMENT = Path(__file__).parents[1] / "benchmarks" / "weights" / "cifar10-resnet9.safetensors"
+
+
+def test_committed_classifier_is_the_documented_instrument() -> None:
+    from ncodec.eval.classifier import load_classifier, predict
+
+    net = load_classifier(INSTRUMENT)
+    assert net.width == 32 and sum(p.numel() for p in net.parameters()) == 1_646_122
+    if not CIFAR_TEST.is_file():
+        pytest.skip("accuracy needs the shared CIFAR-10 test split")
+    with np.load(CIFAR_TEST) as npz:
+        images, labels = npz["images"][:500], npz["labels"][:500]
+    assert np.mean(predict(net, images) == labels) > 0.8  # 85.77% on all 3,000 (docs/results.md)

@@ -174,8 +174,8 @@ def _labelled(path: Path, count: int | None = None) -> tuple[np.ndarray, np.ndar
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=Path("../shared/data/cifar10/train.npz"),
               show_default=True, help="Uncompressed training images and labels.")  # fmt: skip
 @click.option("--test", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Report accuracy on this split after training.")
-@click.option("--epochs", default=40, show_default=True)
-@click.option("--width", default=64, show_default=True, help="Channels of the first stage (ResNet-9: 64).")
+@click.option("--epochs", default=30, show_default=True)
+@click.option("--width", default=32, show_default=True, help="Channels of the first stage (the original ResNet-9: 64).")
 @click.option("--batch-size", default=256, show_default=True)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda or auto.")
@@ -217,6 +217,7 @@ def classify(weights: Path, data: Path, count: int | None, manifolds: tuple[str,
 
     from ncodec.eval.classifier import load_classifier, predict
 
+    start = time.perf_counter()
     net = load_classifier(weights)
     images, labels = _labelled(data, count)
     points = [p for m in manifolds for p in rd.ncode_points(images, m, bits, efforts)]
@@ -228,9 +229,12 @@ def classify(weights: Path, data: Path, count: int | None, manifolds: tuple[str,
         assert p.decoded is not None
         accuracy = float(np.mean(predict(net, p.decoded) == labels))
         rows.append({"codec": p.codec, "setting": p.setting, "file_bpp": p.file_bpp, "eta": 24.0 / p.file_bpp, "accuracy": accuracy})
+    seconds = time.perf_counter() - start
+    title = f"{len(images)} images of {data.parent.name}/{data.name}, classifier {weights.name}, {seconds:.0f} s on {MACHINE}"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps({"data": str(data), "images": len(images), "rows": rows}, indent=1) + "\n")
+    meta = {"data": str(data), "images": len(images), "weights": str(weights), "seconds": seconds, "machine": MACHINE}
+    (out / "results.json").write_text(json.dumps({**meta, "rows": rows}, indent=1) + "\n")
     lines = ["| codec | setting | file bpp | eta | accuracy |", "|---|---|---:|---:|---:|"]
     lines += [f"| {r['codec']} | {r['setting']} | {r['file_bpp']:.3f} | {r['eta']:.0f} | {r['accuracy']:.2%} |" for r in rows]
-    (out / "results.md").write_text("\n".join(lines) + "\n")
-    click.echo("\n".join(lines))
+    (out / "results.md").write_text(title + "\n\n" + "\n".join(lines) + "\n")
+    click.echo(title + "\n\n" + "\n".join(lines))
