@@ -111,6 +111,12 @@ def markdown(points: Sequence[Point]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _series(point: Point) -> str:
+    """One line per codec, and per effort level for ncodec (its settings differ in rate and in effort)."""
+    _, found, level = point.setting.rpartition(" effort ")
+    return f"{point.codec}, effort {level}" if found else point.codec
+
+
 def plot(points: Sequence[Point], path: Path, title: str) -> None:
     """Whole-file bpp against PSNR and SSIM, one line per codec (ncodec's payload bpp dashed)."""
     import matplotlib
@@ -119,12 +125,12 @@ def plot(points: Sequence[Point], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for codec in dict.fromkeys(p.codec for p in points):
-        series = sorted((p for p in points if p.codec == codec), key=lambda p: p.file_bpp)
+    for name in dict.fromkeys(map(_series, points)):
+        series = sorted((p for p in points if _series(p) == name), key=lambda p: p.file_bpp)
         for ax, metric in zip(axes, ("psnr", "ssim"), strict=True):
-            ax.plot([p.file_bpp for p in series], [getattr(p, metric) for p in series], "o-", label=f"{codec} (file)")
-            if codec.startswith("ncodec"):
-                ax.plot([p.payload_bpp for p in series], [getattr(p, metric) for p in series], "o--", label=f"{codec} (payload)")
+            ax.plot([p.file_bpp for p in series], [getattr(p, metric) for p in series], "o-", label=f"{name} (file)")
+            if name.startswith("ncodec"):
+                ax.plot([p.payload_bpp for p in series], [getattr(p, metric) for p in series], "o--", label=f"{name} (payload)")
     for ax, label in zip(axes, ("PSNR (dB)", "SSIM"), strict=True):
         ax.set_xscale("log")
         ax.set_xlabel("bits per pixel")
