@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from ncodec.channel import bsc
+from ncodec.eval.figures import log_x_panels
 from ncodec.eval.metrics import psnr
 
 Decoder = Callable[[bytes], np.ndarray]
@@ -132,26 +133,11 @@ def markdown(rows: Sequence[Row]) -> str:
 
 def plot(rows: Sequence[Row], path: Path, title: str) -> None:
     """BER against mean PSNR of the decoded files and against the share decoded, one line per codec."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for codec in dict.fromkeys(r.codec for r in rows):
-        series = [r for r in rows if r.codec == codec and r.ber > 0]
-        axes[0].plot([r.ber for r in series], [r.psnr for r in series], "o-", label=codec)
-        axes[1].plot([r.ber for r in series], [100 * r.decoded for r in series], "o-", label=codec)
-    for ax, label in zip(axes, ("mean PSNR of decoded files (dB)", "files decoded (%)"), strict=True):
-        ax.set_xscale("log")
-        ax.set_xlabel("bit error rate")
-        ax.set_ylabel(label)
-        ax.grid(True, which="both", alpha=0.3)
-    axes[1].legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with log_x_panels(path, title, "bit error rate", ("mean PSNR of decoded files (dB)", "files decoded (%)"), legend_panel=1) as axes:
+        for codec in dict.fromkeys(r.codec for r in rows):
+            series = [r for r in rows if r.codec == codec and r.ber > 0]
+            axes[0].plot([r.ber for r in series], [r.psnr for r in series], "o-", label=codec)
+            axes[1].plot([r.ber for r in series], [100 * r.decoded for r in series], "o-", label=codec)
 
 
 def write_report(rows: Sequence[Row], out: Path, title: str, meta: dict[str, object]) -> None:

@@ -125,7 +125,7 @@ def _peer() -> ModuleType:
     from ncodec.eval import peer
 
     try:
-        peer.build(8, 8)
+        peer.compressai_module()
     except MissingExtraError as exc:
         raise click.ClickException(str(exc)) from exc
     return peer

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ncodec.eval.rd import Point
+from ncodec.eval.rd import Point, markdown
 
 LABEL_HEIGHT = 26
 
@@ -41,8 +41,6 @@ def strip(image: np.ndarray, rows: Sequence[Sequence[Point]], path: Path, scale:
 
 def write_report(image: np.ndarray, rows: Sequence[Sequence[Point]], out: Path, title: str, meta: dict[str, object]) -> None:
     """strip.png, results.md and results.json in ``out``."""
-    from ncodec.eval.rd import markdown
-
     out.mkdir(parents=True, exist_ok=True)
     points = [p for row in rows for p in row]
     strip(image, rows, out / "strip.png")

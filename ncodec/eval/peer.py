@@ -33,7 +33,8 @@ _STRIDE = 64
 """The hyperprior's total downsampling: inputs are padded to a multiple of it."""
 
 
-def _compressai() -> Any:
+def compressai_module() -> Any:
+    """The compressai package, or a MissingExtraError that says how to install it."""
     try:
         import compressai.losses
         import compressai.models
@@ -44,7 +45,7 @@ def _compressai() -> Any:
 
 def build(n: int = 128, m: int = 192) -> torch.nn.Module:
     """The bmshj2018-hyperprior network (CompressAI's ScaleHyperprior; its qualities 1-5 use N=128, M=192)."""
-    net: torch.nn.Module = _compressai().models.ScaleHyperprior(n, m)
+    net: torch.nn.Module = compressai_module().models.ScaleHyperprior(n, m)
     return net
 
 
@@ -76,7 +77,7 @@ def train_peer(
     device = device or torch.device("cpu")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    criterion = _compressai().losses.RateDistortionLoss(lmbda=lmbda)
+    criterion = compressai_module().losses.RateDistortionLoss(lmbda=lmbda)
     net = build(n, m).to(device).train()
     main_params = [p for name, p in net.named_parameters() if not name.endswith(".quantiles")]
     aux_params = [p for name, p in net.named_parameters() if name.endswith(".quantiles")]

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from ncodec.eval.figures import log_x_panels
 from ncodec.eval.jpeg import headerless_size
 from ncodec.eval.metrics import psnr, ssim
 
@@ -119,28 +120,14 @@ def _series(point: Point) -> str:
 
 def plot(points: Sequence[Point], path: Path, title: str) -> None:
     """Whole-file bpp against PSNR and SSIM, one line per codec (ncodec's payload bpp dashed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for name in dict.fromkeys(map(_series, points)):
-        series = sorted((p for p in points if _series(p) == name), key=lambda p: p.file_bpp)
-        for ax, metric in zip(axes, ("psnr", "ssim"), strict=True):
-            ax.plot([p.file_bpp for p in series], [getattr(p, metric) for p in series], "o-", label=f"{name} (file)")
-            if name.startswith("ncodec"):
-                ax.plot([p.payload_bpp for p in series], [getattr(p, metric) for p in series], "o--", label=f"{name} (payload)")
-    for ax, label in zip(axes, ("PSNR (dB)", "SSIM"), strict=True):
-        ax.set_xscale("log")
-        ax.set_xlabel("bits per pixel")
-        ax.set_ylabel(label)
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with log_x_panels(path, title, "bits per pixel", ("PSNR (dB)", "SSIM")) as axes:
+        for name in dict.fromkeys(map(_series, points)):
+            series = sorted((p for p in points if _series(p) == name), key=lambda p: p.file_bpp)
+            for ax, metric in zip(axes, ("psnr", "ssim"), strict=True):
+                ys = [getattr(p, metric) for p in series]
+                ax.plot([p.file_bpp for p in series], ys, "o-", label=f"{name} (file)")
+                if name.startswith("ncodec"):
+                    ax.plot([p.payload_bpp for p in series], ys, "o--", label=f"{name} (payload)")
 
 
 def grid(images: np.ndarray, points: Sequence[Point], path: Path, count: int = 6) -> None:
