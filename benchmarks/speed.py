@@ -3,11 +3,16 @@
     python benchmarks/speed.py [--threads N] [--json out.json]
 
 Single-image latency (median ms, in-process, manifold already loaded) and batched
-throughput (images/s) at several batch sizes. Network rows run the bare generator and
-encoder on a device (CUDA when present, else the CPU; --device to choose) in fp32 and in
-bf16 autocast with channels_last, with the FLOPs per image (torch's FlopCounterMode) and, with
---peak-tflops (e.g. 989 for an H100 SXM's dense bf16), the fraction of peak reached. Peak
+throughput (images/s) at several batch sizes; Pillow's JPEG and WebP encode and decode the
+same images in the same run, so the ratios hold on a noisy machine. Network rows run the bare
+generator and encoder on a device (CUDA when present, else the CPU; --device to choose) in fp32
+and in bf16 autocast with channels_last, with the FLOPs per image (torch's FlopCounterMode) and,
+with --peak-tflops (e.g. 989 for an H100 SXM's dense bf16), the fraction of peak reached. Peak
 memory: the process's peak RSS, and on CUDA the peak allocated device memory.
+
+Rows print as they are measured. On a CPU the network rows default to batch 256 (a CPU without
+native bf16 runs bf16 autocast several times slower than fp32, and batches of 8192 there take
+minutes without telling anything new); on CUDA to 256, 4096 and 8192.
 """
 
 from __future__ import annotations
@@ -43,10 +48,18 @@ def _median_ms(fn: Callable[[], object], repeat: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def _pillow_roundtrip(image: np.ndarray, fmt: str, **options: object) -> None:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format=fmt, **options)
-    np.asarray(Image.open(io.BytesIO(buf.getvalue())))
+def _pillow_encode(images: np.ndarray, fmt: str, quality: int) -> list[bytes]:
+    out = []
+    for image in images:
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, format=fmt, quality=quality)
+        out.append(buf.getvalue())
+    return out
+
+
+def _pillow_decode(blobs: list[bytes]) -> None:
+    for blob in blobs:
+        np.asarray(Image.open(io.BytesIO(blob)))
 
 
 def _images(path: Path, n: int, size: int) -> np.ndarray:
@@ -63,7 +76,21 @@ def _flops(net: torch.nn.Module, example: torch.Tensor) -> int:
     return int(counter.get_total_flops())
 
 
-def _network_rows(m: Manifold, device: torch.device, batches: list[int], peak_tflops: float | None) -> list[dict[str, object]]:
+Row = dict[str, object]
+
+
+def _rate(images_per_s: object) -> str:
+    rate = float(images_per_s)  # type: ignore[arg-type]
+    return f"{rate:.0f}" if rate >= 10 else f"{rate:.2f}"
+
+
+def _print_row(r: Row) -> None:
+    gflop = f"{r['flops_per_image'] / 1e9:.4f}" if "flops_per_image" in r else "-"  # type: ignore[operator]
+    peak = f"{r['fraction_of_peak']:.1%}" if "fraction_of_peak" in r else "-"
+    print(f"| {r['op']} | {r['batch']} | {r['ms_per_image']:.4f} | {_rate(r['images_per_s'])} | {gflop} | {peak} |", flush=True)
+
+
+def _network_rows(m: Manifold, device: torch.device, batches: list[int], peak_tflops: float | None, emit: Callable[[Row], None]) -> None:
     """Bare generator (decode) and encoder throughput on ``device``, fp32 and bf16 autocast + channels_last."""
     cfg = m.config
     decoder = copy.deepcopy(m.decoder()).float().to(device).eval()
@@ -71,7 +98,6 @@ def _network_rows(m: Manifold, device: torch.device, batches: list[int], peak_tf
     z = torch.rand(max(batches), cfg.latent_dim, device=device) * 2 - 1
     x = torch.rand(max(batches), cfg.channels, cfg.image_size, cfg.image_size, device=device) * 2 - 1
     flops = {"decode": _flops(decoder, z[:1]), "encode": _flops(encoder, x[:1])}
-    rows: list[dict[str, object]] = []
     for dtype in (torch.float32, torch.bfloat16):
         fast = dtype == torch.bfloat16
         layout = torch.channels_last if fast else torch.contiguous_format
@@ -86,14 +112,12 @@ def _network_rows(m: Manifold, device: torch.device, batches: list[int], peak_tf
                     if device.type == "cuda":
                         torch.cuda.synchronize()
 
-                run()  # warm-up
                 ms = _median_ms(run, 5) / batch
-                row: dict[str, object] = {"op": f"{op} network {device.type} {'bf16' if fast else 'fp32'}", "batch": batch,
-                                          "ms_per_image": ms, "images_per_s": 1000 / ms, "flops_per_image": flops[op]}  # fmt: skip
+                row: Row = {"op": f"{op} network {device.type} {'bf16' if fast else 'fp32'}", "batch": batch,
+                            "ms_per_image": ms, "images_per_s": 1000 / ms, "flops_per_image": flops[op]}  # fmt: skip
                 if peak_tflops:
                     row["fraction_of_peak"] = flops[op] * 1000 / ms / (peak_tflops * 1e12)
-                rows.append(row)
-    return rows
+                emit(row)
 
 
 def main() -> None:
@@ -102,60 +126,69 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/faces64/test.npz"))
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 256, 4096])
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=20, help="timed calls per single-image row (batched rows: 3)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="device of the network rows")
-    parser.add_argument("--network-batches", type=int, nargs="+", default=[256, 4096, 8192])
+    parser.add_argument("--network-batches", type=int, nargs="+", help="default: 256 4096 8192 on CUDA, 256 on a CPU")
     parser.add_argument("--peak-tflops", type=float, help="the device's peak for the dtype, for the fraction-of-peak column")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    network_batches = args.network_batches or ([256, 4096, 8192] if device.type == "cuda" else [256])
 
     m = open_manifold(args.manifold)
     size = m.config.image_size
     images = _images(args.data, max(args.batches), size)
-    one = images[0]
-    blob = ncodec.compress(one, manifold=args.manifold, effort=0)
-    rows: list[dict[str, object]] = []
+    one = images[:1]
+    blob = ncodec.compress(one[0], manifold=args.manifold, effort=0)
+    machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    if device.type == "cuda":
+        machine += f", {torch.cuda.get_device_name(device)}"
+    print(f"{args.manifold} ({size}x{size}), {machine}")
+    print("| operation | batch | ms/image | images/s | GFLOP/image | fraction of peak |")
+    print("|---|---|---|---|---|---|", flush=True)
+    rows: list[Row] = []
+
+    def emit(row: Row) -> None:
+        rows.append(row)
+        _print_row(row)
 
     def add(op: str, batch: int, ms_per_image: float) -> None:
-        rows.append({"op": op, "batch": batch, "ms_per_image": ms_per_image, "images_per_s": 1000 / ms_per_image})
+        emit({"op": op, "batch": batch, "ms_per_image": ms_per_image, "images_per_s": 1000 / ms_per_image})
 
     add("ncodec decode (API)", 1, _median_ms(lambda: ncodec.decompress(blob), args.repeat))
     for effort in range(MAX_EFFORT + 1):
-        add(
-            f"ncodec encode effort {effort} (API)",
-            1,
-            _median_ms(lambda e=effort: ncodec.compress(one, manifold=args.manifold, effort=e), 3 if effort > 1 else args.repeat),
-        )
-    for batch in args.batches:
-        blobs = ncodec.compress_batch(images[:batch], manifold=args.manifold, effort=0)
+        repeat = 3 if effort > 1 else args.repeat
+        add(f"ncodec encode effort {effort} (API)", 1,
+            _median_ms(lambda e=effort: ncodec.compress(one[0], manifold=args.manifold, effort=e), repeat))  # fmt: skip
+    for fmt, quality in (("JPEG", 75), ("WEBP", 75)):
+        name = f"{'JPEG' if fmt == 'JPEG' else 'WebP'} q={quality}"
+        add(f"{name} encode (Pillow)", 1, _median_ms(lambda f=fmt, q=quality: _pillow_encode(one, f, q), args.repeat))
+        single = _pillow_encode(one, fmt, quality)
+        add(f"{name} decode (Pillow)", 1, _median_ms(lambda b=single: _pillow_decode(b), args.repeat))
+    for batch in args.batches[1:] if args.batches[0] == 1 else args.batches:
+        chunk = images[:batch]
+        blobs = ncodec.compress_batch(chunk, manifold=args.manifold, effort=0)
         add("ncodec decode (API)", batch, _median_ms(lambda b=blobs: ncodec.decompress_batch(b), 3) / batch)
-        add(
-            "ncodec encode effort 0 (API)",
-            batch,
-            _median_ms(lambda b=batch: ncodec.compress_batch(images[:b], manifold=args.manifold, effort=0), 3) / batch,
-        )
+        add("ncodec encode effort 0 (API)", batch,
+            _median_ms(lambda c=chunk: ncodec.compress_batch(c, manifold=args.manifold, effort=0), 3) / batch)  # fmt: skip
         indices = np.stack([ncodec.read_ncz(b).indices[0] for b in blobs])
         add("generator only", batch, _median_ms(lambda i=indices: decode_latents(m, i, 5), 3) / batch)
-    add("JPEG q=75 encode+decode (Pillow)", 1, _median_ms(lambda: _pillow_roundtrip(one, "JPEG", quality=75), args.repeat))
-    add("WebP q=75 encode+decode (Pillow)", 1, _median_ms(lambda: _pillow_roundtrip(one, "WEBP", quality=75), args.repeat))
+        for fmt in ("JPEG", "WEBP"):
+            name = "JPEG q=75" if fmt == "JPEG" else "WebP q=75"
+            add(f"{name} encode (Pillow)", batch, _median_ms(lambda c=chunk, f=fmt: _pillow_encode(c, f, 75), 3) / batch)
+            coded = _pillow_encode(chunk, fmt, 75)
+            add(f"{name} decode (Pillow)", batch, _median_ms(lambda b=coded: _pillow_decode(b), 3) / batch)
 
-    network = _network_rows(m, torch.device(args.device), args.network_batches, args.peak_tflops)
-    rows += network
+    _network_rows(m, device, network_batches, args.peak_tflops, emit)
 
-    machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
-    if args.device.startswith("cuda"):
-        machine += f", {torch.cuda.get_device_name()}; peak CUDA memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB"
-    print(f"{args.manifold} ({size}x{size}), {machine}; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-    print("| operation | batch | ms/image | images/s | GFLOP/image | fraction of peak |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        gflop = f"{r['flops_per_image'] / 1e9:.4f}" if "flops_per_image" in r else "-"
-        peak = f"{r['fraction_of_peak']:.1%}" if "fraction_of_peak" in r else "-"
-        print(f"| {r['op']} | {r['batch']} | {r['ms_per_image']:.4f} | {r['images_per_s']:.0f} | {gflop} | {peak} |")
+    memory = f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    if device.type == "cuda":
+        memory += f", peak CUDA memory {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB"
+    print(memory)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"machine": machine, "memory": memory, "rows": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
