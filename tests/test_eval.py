@@ -44,6 +44,32 @@ def test_rd_report(tmp_path: Path) -> None:
         assert grid.size == (190 + 6 * 48, 48 * 4)  # originals + a row per codec at its lowest rate, 24 px shown at 2x
 
 
+def test_rd_reads_a_jpeg_offsets_set_and_codec_names_in_any_case(tmp_path: Path) -> None:
+    import io
+
+    blobs = []
+    for image in _toy_set(tmp_path / "toy.npz"):
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, format="JPEG", quality=95)
+        blobs.append(buf.getvalue())
+    offsets = np.cumsum([0] + [len(b) for b in blobs])
+    np.savez(tmp_path / "faces.npz", jpeg=np.frombuffer(b"".join(blobs), np.uint8), offsets=offsets)
+    out = tmp_path / "report"
+    args = ["eval", "rd", "--data", tmp_path / "faces.npz", "-n", "3", "-m", "tiny-rgb", "--bits", "2", "-e", "0", "--codecs", "webp"]
+    result = CliRunner().invoke(main, [str(a) for a in [*args, "-o", out]])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "results.json").read_text())
+    assert report["images"] == 3
+    assert {r["codec"] for r in report["rows"]} == {"ncodec tiny-rgb", "WEBP"}
+
+
+def test_rd_refuses_a_set_without_images(tmp_path: Path) -> None:
+    np.savez(tmp_path / "labels.npz", labels=np.arange(4))
+    result = CliRunner().invoke(main, ["eval", "rd", "--data", str(tmp_path / "labels.npz"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "expected an 'images' array, or 'jpeg' + 'offsets'" in result.output
+
+
 def test_classifier_learns_a_toy_task_and_classify_reports_each_codec(tmp_path: Path) -> None:
     from ncodec.eval.classifier import load_classifier, predict
 

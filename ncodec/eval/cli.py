@@ -11,19 +11,25 @@ import click
 import numpy as np
 
 from ncodec.eval import bit_errors, degrade, rd
+from ncodec.train.data import jpeg_images
 
 MACHINE = f"{platform.machine()} {platform.processor() or ''}".strip()
+CODEC_CHOICE = click.Choice(sorted(rd.SWEEPS), case_sensitive=False)
 DATA_OPTION = click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), show_default=True,
                            default=Path("../shared/data/faces64/test.npz"),
-                           help=".npz test split with uint8 'images' (N, H, W, 3).")  # fmt: skip
+                           help=".npz test split: uint8 'images' (N, H, W, 3), or 'jpeg' + 'offsets'.")  # fmt: skip
 
 
 def _images(data: Path, count: int | None = None) -> np.ndarray:
-    """The first ``count`` images of an .npz test split, checked to be uint8 RGB."""
+    """The first ``count`` images of an .npz test split (``images``, or ``jpeg`` + ``offsets``), checked to be uint8 RGB."""
     with np.load(data) as npz:
-        if "images" not in npz:
-            raise click.UsageError(f"{data}: no 'images' array")
-        images: np.ndarray = npz["images"][:count]
+        if "images" in npz:
+            images: np.ndarray = npz["images"][:count]
+        elif "jpeg" in npz and "offsets" in npz:
+            stop = None if count is None else count + 1
+            images = np.stack([np.asarray(im.convert("RGB")) for im in jpeg_images(npz["jpeg"], npz["offsets"][:stop])])
+        else:
+            raise click.UsageError(f"{data}: expected an 'images' array, or 'jpeg' + 'offsets' (JPEG files back to back)")
     if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
         raise click.UsageError(f"{data}: 'images' must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}")
     return images
@@ -40,8 +46,8 @@ def eval_group() -> None:
 @click.option("-m", "--manifold", "manifolds", multiple=True, help="Manifold(s) to run; default: the default manifold.")
 @click.option("--bits", "bits", multiple=True, type=click.IntRange(1, 8), default=(2, 4, 5, 8), show_default=True)
 @click.option("-e", "--effort", "efforts", multiple=True, type=click.IntRange(0, 3), default=(1,), show_default=True)
-@click.option("--codecs", multiple=True, type=click.Choice([*sorted(rd.SWEEPS), "none"]), default=sorted(rd.SWEEPS), show_default=True,
-              help="Classical codecs beside ncodec ('none': ncodec only).")  # fmt: skip
+@click.option("--codecs", multiple=True, type=click.Choice([*CODEC_CHOICE.choices, "none"], case_sensitive=False),
+              default=sorted(rd.SWEEPS), show_default=True, help="Classical codecs beside ncodec ('none': ncodec only).")  # fmt: skip
 @click.option("--peer", "peers", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A trained CompressAI peer (ncodec eval train-peer) to add; repeat for several rates.")  # fmt: skip
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results/rd"), show_default=True)
@@ -100,7 +106,7 @@ def bit_errors_command(data: Path, count: int, manifold: str | None, rates: tupl
 @click.option("-m", "--manifold", "manifolds", multiple=True, help="Manifold(s), one row each; default: the default manifold.")
 @click.option("--bits", "bits", multiple=True, type=click.IntRange(1, 8), default=(8, 5, 4, 3, 2, 1), show_default=True)
 @click.option("-e", "--effort", default=1, show_default=True, type=click.IntRange(0, 3))
-@click.option("--codecs", multiple=True, type=click.Choice(sorted(rd.SWEEPS)), default=("JPEG", "JPEG2000", "WEBP"), show_default=True)
+@click.option("--codecs", multiple=True, type=CODEC_CHOICE, default=("JPEG", "JPEG2000", "WEBP"), show_default=True)
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results/degrade"), show_default=True)
 def degrade_command(
     data: Path, index: int, manifolds: tuple[str, ...], bits: tuple[int, ...], effort: int, codecs: tuple[str, ...], out: Path
@@ -208,7 +214,7 @@ def train_classifier_command(
 @click.option("-m", "--manifold", "manifolds", multiple=True, help="Manifold(s) for the images' size, e.g. cifar32-z100.")
 @click.option("--bits", "bits", multiple=True, type=click.IntRange(1, 8), default=(2, 4, 5, 8), show_default=True)
 @click.option("-e", "--effort", "efforts", multiple=True, type=click.IntRange(0, 3), default=(1,), show_default=True)
-@click.option("--codecs", multiple=True, type=click.Choice(sorted(rd.SWEEPS)), default=sorted(rd.SWEEPS), show_default=True)
+@click.option("--codecs", multiple=True, type=CODEC_CHOICE, default=sorted(rd.SWEEPS), show_default=True)
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results/classify"), show_default=True)
 def classify(weights: Path, data: Path, count: int | None, manifolds: tuple[str, ...], bits: tuple[int, ...], efforts: tuple[int, ...],
              codecs: tuple[str, ...], out: Path) -> None:  # fmt: skip

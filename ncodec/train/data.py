@@ -29,6 +29,11 @@ def fit(image: Image.Image, size: int) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8)
 
 
+def jpeg_images(blob: np.ndarray, offsets: np.ndarray) -> list[Image.Image]:
+    """The images of a ``jpeg`` + ``offsets`` pair (JPEG files back to back, the way the shared face sets are stored)."""
+    return [Image.open(io.BytesIO(blob[a:b].tobytes())) for a, b in itertools.pairwise(offsets)]
+
+
 def _load_npz(path: Path, size: int) -> np.ndarray:
     with np.load(path) as data:
         key = next((k for k in ("images", "frames") if k in data), None)
@@ -40,8 +45,7 @@ def _load_npz(path: Path, size: int) -> np.ndarray:
                 return images
             return np.stack([fit(Image.fromarray(im), size) for im in images])
         if "jpeg" in data and "offsets" in data:
-            blob, offsets = data["jpeg"], data["offsets"]
-            return np.stack([fit(Image.open(io.BytesIO(blob[a:b].tobytes())), size) for a, b in itertools.pairwise(offsets)])
+            return np.stack([fit(image, size) for image in jpeg_images(data["jpeg"], data["offsets"])])
     raise ValueError(f"{path}: expected key 'images', 'frames' or keys 'jpeg' + 'offsets'")
 
 
