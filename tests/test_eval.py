@@ -175,3 +175,26 @@ def test_committed_classifier_is_the_documented_instrument() -> None:
     with np.load(CIFAR_TEST) as npz:
         images, labels = npz["images"][:500], npz["labels"][:500]
     assert np.mean(predict(net, images) == labels) > 0.8  # 85.70% on all 3,000 (docs/results.md)
+
+
+def test_rd_auto_rows_say_which_manifolds_were_chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    import re
+
+    from conftest import TINY, make_manifold
+
+    import ncodec
+    from ncodec.eval.rd import ncode_points
+    from ncodec.manifolds import PATH_ENV
+
+    for seed, name in enumerate(("auto-a", "auto-b")):
+        make_manifold(tmp_path, dataclasses.replace(TINY, id=name, trained=True), seed=seed)
+    monkeypatch.setenv(PATH_ENV, str(tmp_path))
+    rng = np.random.default_rng(0)
+    images = np.stack([ncodec.decompress(ncodec.compress(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8), manifold=m, effort=0))
+                       for m in ("auto-a", "auto-b")])  # fmt: skip
+    (point,) = ncode_points(images, "auto", [2], [0])
+    counts = {name: int(n) for name, n in re.findall(r", (\S+) x (\d+)", point.setting)}
+    assert sum(counts.values()) == len(images)
+    blobs = ncodec.compress_batch(images, manifold="auto", effort=0)
+    assert counts == {i: [ncodec.read_ncz(b).header.manifold_id for b in blobs].count(i) for i in counts}
