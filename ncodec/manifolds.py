@@ -140,6 +140,7 @@ def _stat(path: Path) -> os.stat_result:
 
 @cache
 def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldConfig, role: str) -> nn.Module:
+    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -157,6 +158,10 @@ def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldC
         raise ManifoldError(f"{path} does not match the architecture in {CONFIG_NAME}: {exc}") from exc
     net.eval()
     net.requires_grad_(False)
+    # NHWC: the CPU's convolutions run up to 1.5x faster in this layout. Decoded pixels and effort-0
+    # files are bit-identical to NCHW; refinement's gradients round differently (2 of 64 files differ).
+    # (torch's type stub for Module.to lacks memory_format.)
+    net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     return net
 
 
