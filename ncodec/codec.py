@@ -134,15 +134,16 @@ def decompress_batch(blobs: Sequence[bytes], strict: bool = False, output: Outpu
     """Decode many files; files sharing a manifold go through the decoder together."""
     if output not in _CONVERTERS:
         raise ValueError(f"output must be one of {sorted(_CONVERTERS)}, got {output!r}")
-    from ncodec.latent import decode_latents
-
     files = [_parse_image(blob, strict) for blob in blobs]
     out: list[npt.NDArray[Any] | None] = [None] * len(files)
     groups: dict[tuple[str, int], list[int]] = {}
     for i, f in enumerate(files):
         groups.setdefault((f.header.manifold_id, f.header.bits), []).append(i)
-    for (_manifold_id, bits), members in groups.items():
-        m = manifold_for(files[members[0]].header)
+    manifolds = {key: manifold_for(files[members[0]].header) for key, members in groups.items()}
+    from ncodec.latent import decode_latents  # torch (seconds to import): only once every file can be decoded
+
+    for (manifold_id, bits), members in groups.items():
+        m = manifolds[manifold_id, bits]
         decoded = decode_latents(m, np.concatenate([files[i].indices for i in members]), bits)
         for i, pixels in zip(members, decoded, strict=True):
             out[i] = restore(pixels, layout_of(files[i].header))

@@ -193,6 +193,21 @@ def test_importing_ncodec_does_not_import_torch(tmp_path: Path) -> None:
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
 
+def test_a_file_of_other_decoder_weights_is_refused_before_torch_is_imported() -> None:
+    import subprocess
+    import sys
+
+    golden = Path(__file__).parent / "data" / "image_rgb64.ncz"  # fingerprint 0badf00d: no local decoder has it
+    code = (
+        "import sys, ncodec\n"
+        "try:\n"
+        f"    ncodec.decompress(open({str(golden)!r}, 'rb').read())\n"
+        "except ncodec.ManifoldMismatchError:\n"
+        "    print('torch' in sys.modules)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
 def test_auto_keeps_the_closest_local_manifold_per_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import TINY, make_manifold
 
