@@ -8,7 +8,8 @@ same images in the same run, so the ratios hold on a noisy machine. Network rows
 generator and encoder on a device (CUDA when present, else the CPU; --device to choose) in fp32
 and in bf16 autocast with channels_last, with the FLOPs per image (torch's FlopCounterMode) and,
 with --peak-tflops (e.g. 989 for an H100 SXM's dense bf16), the fraction of peak reached. Peak
-memory: the process's peak RSS, and on CUDA the peak allocated device memory.
+memory: the process's peak RSS, and on CUDA the peak allocated device memory. Last, what bf16 and
+fp16 autocast cost in quality: PSNR/SSIM of test images decoded each way, and against fp32.
 
 Rows print as they are measured. On a CPU the network rows default to batch 256 (a CPU without
 native bf16 runs bf16 autocast several times slower than fp32, and batches of 8192 there take
@@ -34,8 +35,10 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 import ncodec
-from ncodec.latent import MAX_EFFORT, decode_latents
+from ncodec.eval.metrics import psnr, ssim
+from ncodec.latent import MAX_EFFORT, decode_latents, encode_latents, to_uint8
 from ncodec.manifolds import Manifold, open_manifold
+from ncodec.quantize import dequantize
 
 
 def _median_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -124,6 +127,19 @@ def _network_rows(m: Manifold, device: torch.device, batches: list[int], peak_tf
                 emit(row)
 
 
+def _precision_rows(m: Manifold, images: np.ndarray, device: torch.device) -> list[Row]:
+    """What decoding in bf16 / fp16 autocast costs in quality: the issue's "where quality holds"."""
+    z = torch.from_numpy(dequantize(encode_latents(m, images, 5, 0), 5)).to(device)
+    decoder = copy.deepcopy(m.decoder()).float().to(device)
+    decoded = {}
+    for name, dtype in (("fp32", None), ("bf16", torch.bfloat16), ("fp16", torch.float16)):
+        with torch.inference_mode(), torch.autocast(device.type, dtype or torch.bfloat16, enabled=dtype is not None):
+            decoded[name] = np.concatenate([to_uint8(decoder(z[i : i + 256]).float().cpu()) for i in range(0, len(z), 256)])
+    return [{"dtype": name, "psnr": float(psnr(images, x).mean()), "ssim": float(ssim(images, x).mean()),
+             "psnr_vs_fp32": float(psnr(decoded["fp32"], x).mean()) if name != "fp32" else None}
+            for name, x in decoded.items()]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--manifold", default=ncodec.DEFAULT_MANIFOLD)
@@ -134,6 +150,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="device of the network rows")
     parser.add_argument("--network-batches", type=int, nargs="+", help="default: 256 4096 8192 on CUDA, 256 on a CPU")
     parser.add_argument("--peak-tflops", type=float, help="the device's peak for the dtype, for the fraction-of-peak column")
+    parser.add_argument("--precision-images", type=int, default=500, help="test images decoded in fp32, bf16 and fp16")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.threads:
@@ -186,13 +203,20 @@ def main() -> None:
             add(f"{name} decode (Pillow)", batch, _median_ms(lambda b=coded: _pillow_decode(b), 3) / batch)
 
     _network_rows(m, device, network_batches, args.peak_tflops, emit)
+    precision = _precision_rows(m, images[: args.precision_images], device)
+    print(f"\ndecode precision on {device.type}, NCode({m.config.latent_dim},5) effort 0, first {args.precision_images} test images")
+    print("| autocast | PSNR dB | SSIM | PSNR against fp32 |\n|---|---|---|---|")
+    for r in precision:
+        against = "-" if r["psnr_vs_fp32"] is None else f"{r['psnr_vs_fp32']:.2f}"
+        print(f"| {r['dtype']} | {r['psnr']:.3f} | {r['ssim']:.4f} | {against} |")
 
     memory = f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
     if device.type == "cuda":
         memory += f", peak CUDA memory {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB"
     print(memory)
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "memory": memory, "rows": rows}, indent=1) + "\n")
+        report = {"machine": machine, "memory": memory, "rows": rows, "precision": precision}
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ def to_network_range(images: Image8) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
 
 
-def _to_uint8(x: torch.Tensor) -> Image8:
+def to_uint8(x: torch.Tensor) -> Image8:
+    """(N, C, S, S) float in [-1, 1] -> (N, S, S, C) uint8: the inverse of to_network_range, rounded."""
     out = x.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
     return out.permute(0, 2, 3, 1).contiguous().numpy()
 
@@ -94,4 +95,4 @@ def decode_z(manifold: Manifold, latents: npt.NDArray[np.float32]) -> Image8:
     decoder = manifold.decoder()
     z = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
     with torch.inference_mode():
-        return np.concatenate([_to_uint8(decoder(z[s : s + CHUNK])) for s in range(0, len(z), CHUNK)])
+        return np.concatenate([to_uint8(decoder(z[s : s + CHUNK])) for s in range(0, len(z), CHUNK)])
