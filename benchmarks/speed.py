@@ -160,7 +160,7 @@ def main() -> None:
 
     m = open_manifold(args.manifold)
     size = m.config.image_size
-    images = _images(args.data, max(args.batches), size)
+    images = _images(args.data, max(*args.batches, args.precision_images), size)
     one = images[:1]
     blob = ncodec.compress(one[0], manifold=args.manifold, effort=0)
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
