@@ -95,6 +95,12 @@ def cosine(progress: float) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Mirror about half the images left-right: faces are symmetric, so this doubles the data for free."""
+    mask = torch.rand(x.shape[0], device=x.device, generator=generator) < 0.5
+    return torch.where(mask[:, None, None, None], x.flip(3), x)
+
+
 def rank_rng(seed: int, rank: int) -> torch.Generator:
     """The random stream of one process: rank 0's is the single-process stream of ``seed``."""
     return torch.Generator().manual_seed(seed + 1_000_003 * rank)

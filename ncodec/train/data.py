@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
@@ -73,9 +72,3 @@ def load_images(sources: Iterable[str | Path], size: int) -> np.ndarray:
     if not parts:
         raise ValueError("no image sources given")
     return np.concatenate(parts)
-
-
-def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Mirror about half the images left-right: faces are symmetric, so this doubles the data for free."""
-    mask = torch.rand(x.shape[0], device=x.device, generator=generator) < 0.5
-    return torch.where(mask[:, None, None, None], x.flip(3), x)

@@ -20,8 +20,7 @@ from tqdm import tqdm
 from ncodec.latent import to_network_range
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.models import build
-from ncodec.train.common import Budget, CsvLog, epoch_order, load_checkpoint, rank_rng, restore_rng, save_checkpoint
-from ncodec.train.data import random_flip
+from ncodec.train.common import Budget, CsvLog, epoch_order, load_checkpoint, random_flip, rank_rng, restore_rng, save_checkpoint
 from ncodec.train.distributed import SINGLE, World, average_gradients, broadcast_parameters, check_in_sync
 
 CKPT_NAME = "gan_ckpt.pt"
