@@ -28,6 +28,9 @@ class ManifoldConfig:
     arch: str = "dcgan"
     description: str = ""
     trained: bool = True
+    encoder_width: int | None = None
+    """The encoder's base width when it differs from the decoder's: the encoder runs only on the sending
+    side, so it can grow without changing the decoder (or any file's fingerprint)."""
 
     def __post_init__(self) -> None:
         if not ID_PATTERN.match(self.id):
@@ -36,13 +39,22 @@ class ManifoldConfig:
             raise ManifoldError(f"manifold {self.id}: channels must be 1 or 3, got {self.channels}")
         if self.arch != "dcgan":
             raise ManifoldError(f"manifold {self.id}: unknown architecture {self.arch!r}")
+        if self.encoder_width is not None and self.encoder_width < 1:
+            raise ManifoldError(f"manifold {self.id}: encoder_width must be positive, got {self.encoder_width}")
+
+    @property
+    def encoder_base_width(self) -> int:
+        return self.width if self.encoder_width is None else self.encoder_width
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+        data = asdict(self)
+        if self.encoder_width is None:  # configs written before the field existed keep their exact bytes
+            del data["encoder_width"]
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ManifoldConfig:
-        known = {"id", "image_size", "channels", "latent_dim", "width", "arch", "description", "trained"}
+        known = {"id", "image_size", "channels", "latent_dim", "width", "arch", "description", "trained", "encoder_width"}
         unknown = set(data) - known
         if unknown:
             raise ManifoldError(f"unknown keys in manifold config: {sorted(unknown)}")

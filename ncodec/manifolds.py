@@ -40,6 +40,7 @@ __all__ = [
     "file_sha256",
     "open_manifold",
     "resolve",
+    "save_encoder",
     "save_manifold",
     "search_path",
 ]
@@ -178,6 +179,18 @@ def save_manifold(folder: Path, config: ManifoldConfig, decoder: nn.Module, enco
     folder.mkdir(parents=True, exist_ok=True)
     for name, net in ((DECODER_NAME, decoder), (ENCODER_NAME, encoder)):
         atomic_write(folder / name, save(_state_for_disk(net, half)))  # safetensors' own save_file makes 0600 files
+    atomic_write(folder / CONFIG_NAME, config.to_json().encode())
+
+
+def save_encoder(folder: Path, config: ManifoldConfig, decoder_file: Path, encoder: nn.Module) -> None:
+    """Write a manifold folder around an existing decoder file, copied byte for byte (so its fingerprint is kept)."""
+    from safetensors.torch import save
+
+    from ncodec.atomic import atomic_write
+
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(folder / DECODER_NAME, decoder_file.read_bytes())
+    atomic_write(folder / ENCODER_NAME, save(_state_for_disk(encoder, half=True)))
     atomic_write(folder / CONFIG_NAME, config.to_json().encode())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
+from ncodec.manifolds import PATH_ENV
 from ncodec.train.cli import train
 
 TOY = ["--id", "toy-z12", "--image-size", "16", "--latent-dim", "12", "--width", "8", "--batch-size", "8", "--threads", "1"]
@@ -79,3 +81,28 @@ def test_two_processes_under_torchrun_train_in_step(tmp_path: Path, images: Path
     assert (tmp_path / "manifolds" / "toy-z12" / "decoder.safetensors").is_file()
     state = torch.load(tmp_path / "toy-z12" / "gan_ckpt.pt", weights_only=True)
     assert len(state["rngs"]) == 2 and not torch.equal(state["rngs"][0], state["rngs"][1])
+
+
+def test_encoder_against_an_existing_decoder_keeps_its_files_decodable(
+    tmp_path: Path, images: Path, photo: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`train encoder --decoder ID` ships a new (here wider) encoder beside the very same decoder bytes."""
+    import ncodec
+    from ncodec.manifolds import open_manifold
+
+    old = ncodec.compress(photo, manifold="tiny-rgb", effort=0)
+    decoded_before = ncodec.decompress(old)
+    _run("encoder", "--data", images, "--out", tmp_path, "--id", "tiny-rgb", "--decoder", "tiny-rgb", "--encoder-width", "12",
+         "--batch-size", "8", "--threads", "1", "--epochs", "1", "--perceptual-weight", "0")  # fmt: skip
+    folder = tmp_path / "manifolds" / "tiny-rgb"
+    source = open_manifold("tiny-rgb").folder
+    assert (folder / "decoder.safetensors").read_bytes() == (source / "decoder.safetensors").read_bytes()
+    config = json.loads((folder / "manifold.json").read_text())
+    assert (config["encoder_width"], config["width"], config["latent_dim"]) == (12, 8, 12)  # the decoder's architecture
+    assert torch.load(tmp_path / "tiny-rgb" / "encoder_ckpt.pt", weights_only=True)["step"] == 4
+    monkeypatch.setenv(PATH_ENV, str(tmp_path / "manifolds"))
+    assert open_manifold("tiny-rgb").folder == folder
+    encoder = open_manifold("tiny-rgb", need_encoder=True).encoder()
+    assert [encoder.trunk.body[i].out_channels for i in (0, 2)] == [12, 24]  # 16x16 -> 8x8 -> 4x4 at base width 12
+    assert np.array_equal(ncodec.decompress(old), decoded_before)
+    assert ncodec.decompress(ncodec.compress(photo, manifold="tiny-rgb", effort=0)).shape == photo.shape

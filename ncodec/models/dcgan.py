@@ -25,10 +25,10 @@ def _num_stages(image_size: int) -> int:
     return int(stages)
 
 
-def _widths(cfg: ManifoldConfig) -> list[int]:
-    """Feature widths from the 4x4 seed down to the last hidden layer."""
+def _widths(cfg: ManifoldConfig, base: int) -> list[int]:
+    """Feature widths from the 4x4 seed down to the last hidden layer, for base width ``base``."""
     n = _num_stages(cfg.image_size)
-    return [cfg.width * 2 ** (n - 1 - i) for i in range(n)]
+    return [base * 2 ** (n - 1 - i) for i in range(n)]
 
 
 class Generator(nn.Module):
@@ -36,7 +36,7 @@ class Generator(nn.Module):
 
     def __init__(self, cfg: ManifoldConfig) -> None:
         super().__init__()
-        widths = _widths(cfg)
+        widths = _widths(cfg, cfg.width)
         self.seed_channels = widths[0]
         self.project = nn.Sequential(
             nn.Linear(cfg.latent_dim, widths[0] * 16, bias=False),
@@ -62,9 +62,9 @@ class Generator(nn.Module):
 class _Trunk(nn.Module):
     """Strided-conv feature extractor shared by discriminator and encoder."""
 
-    def __init__(self, cfg: ManifoldConfig, norm: bool) -> None:
+    def __init__(self, cfg: ManifoldConfig, base: int, norm: bool) -> None:
         super().__init__()
-        widths = list(reversed(_widths(cfg)))
+        widths = list(reversed(_widths(cfg, base)))
         layers: list[nn.Module] = [nn.Conv2d(cfg.channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
         for cin, cout in itertools.pairwise(widths):
             layers += [nn.Conv2d(cin, cout, 4, 2, 1, bias=not norm)]
@@ -84,7 +84,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, cfg: ManifoldConfig) -> None:
         super().__init__()
-        self.trunk = _Trunk(cfg, norm=False)
+        self.trunk = _Trunk(cfg, cfg.width, norm=False)
         self.head = nn.Linear(self.trunk.out_features, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -97,7 +97,7 @@ class Encoder(nn.Module):
 
     def __init__(self, cfg: ManifoldConfig) -> None:
         super().__init__()
-        self.trunk = _Trunk(cfg, norm=True)
+        self.trunk = _Trunk(cfg, cfg.encoder_base_width, norm=True)
         self.head = nn.Linear(self.trunk.out_features, cfg.latent_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

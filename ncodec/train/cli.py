@@ -9,6 +9,7 @@ manifold ...`` with the same options; ``--batch-size`` stays the global batch.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ncodec.manifold_config import ManifoldConfig
-from ncodec.manifolds import save_manifold
+from ncodec.manifolds import open_manifold, save_encoder, save_manifold
 from ncodec.train import distributed
 from ncodec.train.common import Budget
 from ncodec.train.data import load_images
@@ -37,7 +38,9 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--id", "manifold_id", required=True, help="Manifold id, e.g. faces64-z100."),
         click.option("--image-size", default=64, show_default=True),
         click.option("--latent-dim", default=100, show_default=True),
-        click.option("--width", default=32, show_default=True),
+        click.option("--width", default=32, show_default=True, help="Base feature width of the networks."),
+        click.option("--encoder-width", type=click.IntRange(min=1),
+                     help="Base width of the encoder alone (default: --width); it runs only when encoding."),
         click.option("--description", default="", help="Stored in manifold.json."),
         click.option("--batch-size", default=64, show_default=True),
         click.option("--epochs", type=float, help="Total epochs (stage 1 for `manifold`)."),
@@ -52,18 +55,17 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _setup(opts: dict[str, Any]) -> tuple[ManifoldConfig, np.ndarray, Path, torch.device, World]:
+def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> tuple[ManifoldConfig, np.ndarray, Path, torch.device, World]:
+    """Config, images, run folder, device and process group; ``decoder_of`` supplies the decoder's architecture."""
     if opts["threads"]:
         torch.set_num_threads(opts["threads"])
-    config = ManifoldConfig(
-        id=opts["manifold_id"],
-        image_size=opts["image_size"],
-        channels=3,
-        latent_dim=opts["latent_dim"],
-        width=opts["width"],
-        description=opts["description"],
-        trained=True,
-    )
+    if decoder_of is None:
+        config = ManifoldConfig(id=opts["manifold_id"], image_size=opts["image_size"], channels=3, latent_dim=opts["latent_dim"],
+                                width=opts["width"], description=opts["description"], trained=True,
+                                encoder_width=opts["encoder_width"])  # fmt: skip
+    else:
+        config = replace(decoder_of, id=opts["manifold_id"], description=opts["description"] or decoder_of.description,
+                         encoder_width=opts["encoder_width"])  # fmt: skip
     world, device = distributed.setup(opts["device"])
     if opts["batch_size"] % world.size:
         raise click.UsageError(f"--batch-size {opts['batch_size']} must be a multiple of the {world.size} processes")
@@ -112,13 +114,22 @@ def _loss(weight: float, device: torch.device) -> ReconLoss:
 @train.command()
 @_common
 @_perceptual
-def encoder(perceptual_weight: float, **opts: Any) -> None:
-    """Stage 2: train the encoder against the stage-1 EMA generator."""
+@click.option("--decoder", "decoder_id", metavar="MANIFOLD",
+              help="Train against this manifold's decoder (found as `ncodec decode` finds it) instead of OUT/ID's stage-1 "
+                   "checkpoint. Its architecture replaces --image-size/--latent-dim/--width, and OUT/manifolds/ID/ gets its "
+                   "decoder file byte for byte beside the new encoder: same fingerprint, so files coded before still decode.")  # fmt: skip
+def encoder(perceptual_weight: float, decoder_id: str | None, **opts: Any) -> None:
+    """Stage 2: train the encoder against the stage-1 EMA generator, or against an existing manifold's decoder."""
     budget = _budget(opts["epochs"], opts["minutes"])
-    config, images, run_dir, device, world = _setup(opts)
-    decoder = load_generator(run_dir / CKPT_NAME, config, device)
-    train_encoder(config, images, decoder, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
-                  resume=opts["resume"], device=device, world=world, loss_fn=_loss(perceptual_weight, device))  # fmt: skip
+    source = open_manifold(decoder_id) if decoder_id else None
+    config, images, run_dir, device, world = _setup(opts, source.config if source else None)
+    decoder = load_generator(run_dir / CKPT_NAME, config, device) if source is None else source.decoder().to(device)
+    enc = train_encoder(config, images, decoder, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
+                        resume=opts["resume"], device=device, world=world, loss_fn=_loss(perceptual_weight, device))  # fmt: skip
+    if source is not None and world.main:
+        folder = opts["out"] / "manifolds" / config.id
+        save_encoder(folder, config, source.path("decoder"), enc)
+        click.echo(f"wrote {folder}", err=True)
     distributed.finish()
 
 
