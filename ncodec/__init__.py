@@ -8,16 +8,9 @@
 Importing ncodec does not import torch; the networks load on first use.
 """
 
-from ncodec import pillow as _pillow_plugin  # noqa: F401  (registers .ncz with Pillow)
-from ncodec.codec import (
-    DEFAULT_BITS,
-    DEFAULT_EFFORT,
-    PayloadDamagedWarning,
-    compress,
-    compress_batch,
-    decompress,
-    decompress_batch,
-)
+from typing import TYPE_CHECKING, Any
+
+from ncodec import pillow as _pillow_plugin  # noqa: F401  (registers .ncz with Pillow; imports neither numpy nor torch)
 from ncodec.errors import (
     FormatError,
     ImageTooLargeError,
@@ -31,9 +24,46 @@ from ncodec.errors import (
     TruncatedError,
     UnsupportedVersionError,
 )
-from ncodec.format import read_ncz
-from ncodec.manifolds import DEFAULT_MANIFOLD
-from ncodec.video import DEFAULT_VIDEO_MANIFOLD, compress_video, decompress_video
+
+if TYPE_CHECKING:
+    from ncodec.codec import (
+        DEFAULT_BITS,
+        DEFAULT_EFFORT,
+        PayloadDamagedWarning,
+        compress,
+        compress_batch,
+        decompress,
+        decompress_batch,
+    )
+    from ncodec.format import read_ncz
+    from ncodec.manifolds import DEFAULT_MANIFOLD
+    from ncodec.video import DEFAULT_VIDEO_MANIFOLD, compress_video, decompress_video
+
+# The codec pulls in numpy (~0.1 s): it loads on first use, so `ncodec info` and `--help` start quickly.
+_LAZY = {
+    "ncodec.codec": ("DEFAULT_BITS", "DEFAULT_EFFORT", "PayloadDamagedWarning", "compress", "compress_batch", "decompress",
+                     "decompress_batch"),
+    "ncodec.format": ("read_ncz",),
+    "ncodec.manifolds": ("DEFAULT_MANIFOLD",),
+    "ncodec.video": ("DEFAULT_VIDEO_MANIFOLD", "compress_video", "decompress_video"),
+}  # fmt: skip
+_MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ncodec' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))
+
 
 __version__ = "0.1.0"
 

@@ -7,15 +7,17 @@ import io
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy.typing as npt
 
 from ncodec import exitcodes
 from ncodec.atomic import OutputExistsError, atomic_write, check_output
 from ncodec.errors import ImageTooLargeError, InvalidImageError, NczError
 from ncodec.format import Header
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 STDIO = "-"
 

@@ -8,17 +8,17 @@ and save handlers map ``img.save(..., bits=, manifold=, effort=)`` onto
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
 from PIL import Image, ImageFile, ImageSequence
 
 from ncodec.bytesio import ByteReader
-from ncodec.codec import DEFAULT_BITS, DEFAULT_EFFORT, compress, decompress
 from ncodec.format.header import MAGIC, Header, read_header
-from ncodec.images import to_pil
-from ncodec.manifolds import DEFAULT_MANIFOLD
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+# This module is imported by `import ncodec`: the codec (numpy, and torch on use) loads only when a file is coded.
 
 FORMAT = "NCZ"
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
@@ -71,6 +71,10 @@ class NczImageFile(ImageFile.ImageFile):
 
     def _decoded(self) -> npt.NDArray[Any]:
         if self._header.video is None:
+            import numpy as np
+
+            from ncodec.codec import decompress
+
             return np.asarray(decompress(self._blob))
         if self._frames is None:
             from ncodec.video import decompress_video
@@ -81,6 +85,8 @@ class NczImageFile(ImageFile.ImageFile):
 
     def load(self) -> Any:
         if self.tile:
+            from ncodec.images import to_pil
+
             decoded = to_pil(self._decoded())
             self.load_prepare()
             self.frombytes(decoded.convert(self.mode).tobytes())
@@ -90,6 +96,8 @@ class NczImageFile(ImageFile.ImageFile):
 
 def _coding_options(opts: dict[str, Any]) -> dict[str, Any]:
     """The ``save()`` keywords that images and videos share."""
+    from ncodec.codec import DEFAULT_BITS, DEFAULT_EFFORT
+
     return {
         "bits": opts.get("bits", DEFAULT_BITS),
         "effort": opts.get("effort", DEFAULT_EFFORT),
@@ -98,6 +106,9 @@ def _coding_options(opts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _save(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
+    from ncodec.codec import compress
+    from ncodec.manifolds import DEFAULT_MANIFOLD
+
     opts = im.encoderinfo
     fp.write(compress(im, manifold=opts.get("manifold", DEFAULT_MANIFOLD), **_coding_options(opts)))
 

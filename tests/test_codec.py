@@ -185,12 +185,28 @@ def test_restore_inverts_normalize_for_exact_sizes() -> None:
     assert np.array_equal(restore(to_native(pixels, 16, 3), layout), image)
 
 
-def test_importing_ncodec_does_not_import_torch(tmp_path: Path) -> None:
+def test_importing_ncodec_imports_neither_torch_nor_numpy_until_used() -> None:
     import subprocess
     import sys
 
-    code = "import sys, ncodec; print('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    code = (
+        "import sys, ncodec, PIL.Image\n"
+        "print('torch' in sys.modules, 'numpy' in sys.modules, PIL.Image.EXTENSION['.ncz'])\n"
+        "ncodec.compress\n"
+        "print('numpy' in sys.modules, 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["False False NCZ", "True False"]
+
+
+def test_ncodec_info_reads_a_fixed_width_file_without_numpy() -> None:
+    import subprocess
+    import sys
+
+    golden = Path(__file__).parent / "data" / "image_rgb64.ncz"
+    code = f"import sys; from ncodec.cli import main\ntry: main([{'info'!r}, {str(golden)!r}])\nfinally: print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "payload_bits       500" in out and out.strip().endswith("False")
 
 
 def test_a_file_of_other_decoder_weights_is_refused_before_torch_is_imported() -> None:
