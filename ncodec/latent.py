@@ -2,8 +2,9 @@
 
 Encoding is the encoder f(x) followed, at effort > 0, by per-image refinement of z:
 Adam steps on ||x - g(z)||^2 through the frozen decoder, z clamped to [-1, 1], the
-last steps quantization-aware (straight-through), and the better of the plain and
-refined quantized latents kept per image, so more effort never costs quality.
+last steps quantization-aware (straight-through) while the step size anneals to zero,
+and the better of the plain and refined quantized latents kept per image, so more
+effort never costs quality.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from ncodec.quantize import dequantize, quantize
 EFFORT_STEPS = (0, 30, 150, 500)
 MAX_EFFORT = len(EFFORT_STEPS) - 1
 CHUNK = 256
-_REFINE_LR = 0.05
+_REFINE_LR = 0.04
 _QUANT_AWARE_FRACTION = 0.3
+# Step size: constant, then a cosine to zero over the quantization-aware tail (chosen on training faces, not the
+# test split; docs/results.md has the effect on the test split).
 
 
 def check_effort(effort: int) -> int:
@@ -69,9 +72,10 @@ def _refine(decoder: torch.nn.Module, x: torch.Tensor, z0: torch.Tensor, bits: i
     aware_from = steps - int(steps * _QUANT_AWARE_FRACTION)
     with torch.enable_grad():
         for step in range(steps):
+            aware = step >= aware_from
             for group in opt.param_groups:
-                group["lr"] = _REFINE_LR * 0.5 * (1 + math.cos(math.pi * step / steps))
-            z_in = z + (_centres(z, bits) - z).detach() if step >= aware_from else z
+                group["lr"] = _REFINE_LR * (0.5 * (1 + math.cos(math.pi * (step - aware_from) / (steps - aware_from))) if aware else 1.0)
+            z_in = z + (_centres(z, bits) - z).detach() if aware else z
             loss = (decoder(z_in) - x).pow(2).mean(dim=(1, 2, 3)).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()

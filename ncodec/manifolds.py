@@ -146,6 +146,7 @@ def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldC
     from safetensors.torch import load_file
 
     from ncodec.models import build
+    from ncodec.models.fold import fold_batchnorm
 
     net = build(config, role)
     try:
@@ -158,6 +159,7 @@ def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldC
     except RuntimeError as exc:
         raise ManifoldError(f"{path} does not match the architecture in {CONFIG_NAME}: {exc}") from exc
     net.eval()
+    fold_batchnorm(net)
     net.requires_grad_(False)
     # NHWC: the CPU's convolutions run up to 1.5x faster in this layout. Decoded pixels and effort-0
     # files are bit-identical to NCHW; refinement's gradients round differently (2 of 64 files differ).
