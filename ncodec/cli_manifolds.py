@@ -112,7 +112,8 @@ def info(manifold_id: str, as_json: bool) -> None:
         ("state", locate.state(entry.id)),
         (
             "architecture",
-            f"{entry.arch}, {entry.image_size}x{entry.image_size}x{entry.channels}, M={entry.latent_dim}, width {entry.width}",
+            f"{entry.arch}, {entry.image_size}x{entry.image_size}x{entry.channels}, M={entry.latent_dim}, width {entry.width}"
+            + ("" if entry.encoder_width is None else f" (encoder {entry.encoder_width})"),
         ),
         ("training data", entry.training_data),
         ("license", entry.license),

@@ -37,6 +37,7 @@ COMMIT_PATTERN = re.compile(r"^[0-9a-f]{40}$")
 REPO_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _ENTRY_KEYS = {"status", "description", "architecture", "training_data", "license", "bundled", "hub", "files"}
 _ARCH_KEYS = {"arch", "image_size", "channels", "latent_dim", "width"}
+_ARCH_OPTIONAL = frozenset({"encoder_width"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class ManifestEntry:
     repo: str | None
     revision: str | None
     files: dict[Role, FileSpec] = field(default_factory=dict, hash=False)
+    encoder_width: int | None = None
 
     @property
     def planned(self) -> bool:
@@ -96,7 +98,8 @@ class ManifestEntry:
                 "channels": self.channels,
                 "latent_dim": self.latent_dim,
                 "width": self.width,
-            },
+            }
+            | ({} if self.encoder_width is None else {"encoder_width": self.encoder_width}),
             "training_data": self.training_data,
             "license": self.license,
             "bundled": self.bundled,
@@ -179,7 +182,7 @@ def _entry(manifold_id: str, data: Any, where: str) -> ManifestEntry:
         raise ManifoldError(f"{where}: invalid id (1-32 chars of a-z 0-9 . _ -, starting with a letter or digit)")
     _object(data, where, required=_ENTRY_KEYS)
     arch = data["architecture"]
-    _object(arch, f"{where}, architecture", required=_ARCH_KEYS)
+    _object(arch, f"{where}, architecture", required=_ARCH_KEYS, optional=_ARCH_OPTIONAL)
     hub = data["hub"]
     _object(hub, f"{where}, hub", required={"repo", "revision"})
     for key in ("description", "training_data", "license"):
@@ -196,6 +199,9 @@ def _entry(manifold_id: str, data: Any, where: str) -> ManifestEntry:
         channels=_choice(arch["channels"], (1, 3), f"{where}: architecture.channels"),
         latent_dim=_int_in(arch["latent_dim"], 1, 4096, f"{where}: architecture.latent_dim"),
         width=_int_in(arch["width"], 1, 4096, f"{where}: architecture.width"),
+        encoder_width=None
+        if "encoder_width" not in arch
+        else _int_in(arch["encoder_width"], 1, 4096, f"{where}: architecture.encoder_width"),
         training_data=data["training_data"],
         license=data["license"],
         bundled=data["bundled"],
@@ -298,6 +304,7 @@ def entry_from_folder(folder: Path, base: ManifestEntry | None = None, **overrid
         channels=config.channels,
         latent_dim=config.latent_dim,
         width=config.width,
+        encoder_width=config.encoder_width,
         training_data=base.training_data if base else "unspecified",
         license=base.license if base else "unspecified",
         bundled=base.bundled if base else False,

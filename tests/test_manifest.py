@@ -114,6 +114,8 @@ BAD = {
     "image size not a power of two": _edit("architecture.image_size", 48),
     "grey-alpha channels": _edit("architecture.channels", 2),
     "unknown arch": _edit("architecture.arch", "vae"),
+    "zero encoder width": _edit("architecture.encoder_width", 0),
+    "unknown architecture key": _edit("architecture.depth", 4),
     "unknown key": _edit("homepage", "https://example.org"),
     "missing licence": _edit("license", _DELETE),
     "bundled as string": _edit("bundled", "yes"),
@@ -129,6 +131,10 @@ def test_a_valid_manifest_passes_both_checks() -> None:
     planned["manifolds"]["x-z12"].update(files={}, hub={"repo": "me/x-z12", "revision": None})
     jsonschema.Draft202012Validator(SCHEMA).validate(planned)
     assert manifest.parse(planned, "test")["x-z12"].planned
+    wide = _edit("architecture.encoder_width", 16)  # an encoder wider than the decoder
+    jsonschema.Draft202012Validator(SCHEMA).validate(wide)
+    entry = manifest.parse(wide, "test")["x-z12"]
+    assert (entry.width, entry.encoder_width) == (8, 16) and entry.to_json() == wide["manifolds"]["x-z12"]
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
