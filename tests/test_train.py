@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -106,3 +107,17 @@ def test_encoder_against_an_existing_decoder_keeps_its_files_decodable(
     assert [encoder.trunk.body[i].out_channels for i in (0, 2)] == [12, 24]  # 16x16 -> 8x8 -> 4x4 at base width 12
     assert np.array_equal(ncodec.decompress(old), decoded_before)
     assert ncodec.decompress(ncodec.compress(photo, manifold="tiny-rgb", effort=0)).shape == photo.shape
+
+
+def test_stage_one_with_a_reconstruction_term_hands_its_encoder_to_stage_two(tmp_path: Path, images: Path) -> None:
+    _run("manifold", "--data", images, "--out", tmp_path, *TOY, "--epochs", "5", "--encoder-epochs", "1",
+         "--recon-weight", "10", "--perceptual-weight", "0")  # fmt: skip
+    gan = torch.load(tmp_path / "toy-z12" / "gan_ckpt.pt", weights_only=True)
+    with (tmp_path / "toy-z12" / "gan_log.csv").open() as fh:
+        assert [(int(row["step"]), float(row["recon"]) > 0) for row in csv.DictReader(fh)] == [(20, True)]  # a row per 20 steps
+    encoder = torch.load(tmp_path / "toy-z12" / "encoder_ckpt.pt", weights_only=True)
+    joint, tuned = gan["enc"]["trunk.body.0.weight"], encoder["encoder"]["trunk.body.0.weight"]
+    assert torch.allclose(joint, tuned, atol=0.05) and not torch.equal(joint, tuned)  # 4 steps on from the joint encoder
+    # A run trained with the term cannot be resumed without it (nor the other way round).
+    result = CliRunner().invoke(train, [str(a) for a in ("gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "6", "--resume")])
+    assert result.exit_code == 1 and "was trained with --recon-weight" in result.output and "Traceback" not in result.output

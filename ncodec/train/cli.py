@@ -25,7 +25,7 @@ from ncodec.train.common import Budget
 from ncodec.train.data import load_images
 from ncodec.train.distributed import World
 from ncodec.train.encoder import ReconLoss, train_encoder
-from ncodec.train.gan import CKPT_NAME, load_generator, train_gan
+from ncodec.train.gan import CKPT_NAME, joint_encoder_state, load_generator, train_gan
 from ncodec.train.perceptual import PerceptualLoss
 
 
@@ -82,19 +82,40 @@ def _budget(epochs: float | None, minutes: float | None) -> Budget:
         raise click.UsageError(str(exc)) from None
 
 
-@click.group()
+class _TrainGroup(click.Group):
+    """A wrong input (an unreadable data file, a resume that does not match its run) is a one-line error, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_TrainGroup)
 def train() -> None:
     """Train manifolds: a GAN decoder, then an encoder into its latent space."""
 
 
+_recon = click.option(
+    "--recon-weight",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Stage 1: also train an encoder and add this x ||x - g(f(x))||^2 to the generator's loss, so the decoder "
+    "covers the training images (stage 2 then starts from that encoder); 0 = the plain GAN.",
+)
+
+
 @train.command()
 @_common
-def gan(**opts: Any) -> None:
+@_recon
+def gan(recon_weight: float, **opts: Any) -> None:
     """Stage 1: train the decoder as a GAN generator (checkpoint OUT/ID/gan_ckpt.pt)."""
     budget = _budget(opts["epochs"], opts["minutes"])
     config, images, run_dir, device, world = _setup(opts)
     train_gan(config, images, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
-              resume=opts["resume"], device=device, world=world)  # fmt: skip
+              resume=opts["resume"], device=device, world=world, recon_weight=recon_weight)  # fmt: skip
     distributed.finish()
 
 
@@ -123,9 +144,13 @@ def encoder(perceptual_weight: float, decoder_id: str | None, **opts: Any) -> No
     budget = _budget(opts["epochs"], opts["minutes"])
     source = open_manifold(decoder_id) if decoder_id else None
     config, images, run_dir, device, world = _setup(opts, source.config if source else None)
-    decoder = load_generator(run_dir / CKPT_NAME, config, device) if source is None else source.decoder().to(device)
+    if source is None:
+        decoder, init = load_generator(run_dir / CKPT_NAME, config, device), joint_encoder_state(run_dir / CKPT_NAME)
+    else:
+        decoder, init = source.decoder().to(device), None
     enc = train_encoder(config, images, decoder, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
-                        resume=opts["resume"], device=device, world=world, loss_fn=_loss(perceptual_weight, device))  # fmt: skip
+                        resume=opts["resume"], device=device, world=world, loss_fn=_loss(perceptual_weight, device),
+                        init=init)  # fmt: skip
     if source is not None and world.main:
         folder = opts["out"] / "manifolds" / config.id
         save_encoder(folder, config, source.path("decoder"), enc)
@@ -138,7 +163,10 @@ def encoder(perceptual_weight: float, decoder_id: str | None, **opts: Any) -> No
 @click.option("--encoder-epochs", type=float, help="Total epochs of stage 2.")
 @click.option("--encoder-minutes", type=float, help="Total minutes of stage 2.")
 @_perceptual
-def manifold(encoder_epochs: float | None, encoder_minutes: float | None, perceptual_weight: float, **opts: Any) -> None:
+@_recon
+def manifold(
+    encoder_epochs: float | None, encoder_minutes: float | None, perceptual_weight: float, recon_weight: float, **opts: Any
+) -> None:
     """Both stages, then write the manifold folder OUT/manifolds/ID/ (fp16 safetensors).
 
     Use it with NCODEC_MANIFOLD_PATH=OUT/manifolds, or pin it with `ncodec manifolds register`.
@@ -147,8 +175,9 @@ def manifold(encoder_epochs: float | None, encoder_minutes: float | None, percep
     enc_budget = _budget(encoder_epochs, encoder_minutes)
     config, images, run_dir, device, world = _setup(opts)
     common = {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "device": device, "world": world}
-    decoder = train_gan(config, images, run_dir, gan_budget, **common)
-    enc = train_encoder(config, images, decoder, run_dir, enc_budget, loss_fn=_loss(perceptual_weight, device), **common)
+    decoder = train_gan(config, images, run_dir, gan_budget, recon_weight=recon_weight, **common)
+    init = joint_encoder_state(run_dir / CKPT_NAME)
+    enc = train_encoder(config, images, decoder, run_dir, enc_budget, loss_fn=_loss(perceptual_weight, device), init=init, **common)
     if world.main:
         folder = opts["out"] / "manifolds" / config.id
         save_manifold(folder, config, decoder, enc, half=True)

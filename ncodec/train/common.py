@@ -101,6 +101,13 @@ def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> to
     return torch.where(mask[:, None, None, None], x.flip(3), x)
 
 
+def quantization_noise(z: torch.Tensor, bits: int, generator: torch.Generator) -> torch.Tensor:
+    """z plus uniform noise of one cell width (2 / 2^bits), kept inside the cube."""
+    width = 2.0 / 2**bits
+    noise = (torch.rand(z.shape, generator=generator) - 0.5).to(z.device) * width
+    return (z + noise).clamp(-1.0, 1.0)
+
+
 def rank_rng(seed: int, rank: int) -> torch.Generator:
     """The random stream of one process: rank 0's is the single-process stream of ``seed``."""
     return torch.Generator().manual_seed(seed + 1_000_003 * rank)

@@ -21,7 +21,18 @@ from tqdm import tqdm
 from ncodec.latent import to_network_range
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.models import build
-from ncodec.train.common import Budget, CsvLog, cosine, epoch_order, load_checkpoint, random_flip, rank_rng, restore_rng, save_checkpoint
+from ncodec.train.common import (
+    Budget,
+    CsvLog,
+    cosine,
+    epoch_order,
+    load_checkpoint,
+    quantization_noise,
+    random_flip,
+    rank_rng,
+    restore_rng,
+    save_checkpoint,
+)
 from ncodec.train.distributed import SINGLE, World, check_in_sync
 
 CKPT_NAME = "encoder_ckpt.pt"
@@ -29,13 +40,6 @@ LOG_NAME = "encoder_log.csv"
 
 # Hook for the reconstruction loss: (x, x_hat) -> scalar. A perceptual term plugs in here.
 ReconLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def quantization_noise(z: torch.Tensor, bits: int, generator: torch.Generator) -> torch.Tensor:
-    """z plus uniform noise of one cell width (2 / 2^bits), kept inside the cube."""
-    width = 2.0 / 2**bits
-    noise = (torch.rand(z.shape, generator=generator) - 0.5).to(z.device) * width
-    return (z + noise).clamp(-1.0, 1.0)
 
 
 def load_encoder(path: Path, config: ManifoldConfig, device: torch.device) -> nn.Module:
@@ -60,12 +64,14 @@ def train_encoder(
     bits: int = 5,
     noise_prob: float = 0.5,
     loss_fn: ReconLoss = F.mse_loss,
+    init: dict[str, torch.Tensor] | None = None,
     log_every: int = 20,
     world: World = SINGLE,
 ) -> nn.Module:
     """Train until ``budget`` is spent (lr on a cosine over the budget); return the encoder in eval mode.
 
     ``batch_size`` is the global batch; under torchrun the encoder is wrapped in DistributedDataParallel.
+    ``init``: starting weights (the encoder trained jointly in stage 1); a fresh network without it.
     """
     device = device or torch.device("cpu")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -73,6 +79,8 @@ def train_encoder(
     torch.manual_seed(seed)
     decoder.eval().requires_grad_(False)
     enc = build(config, "encoder").to(device)
+    if init is not None:
+        enc.load_state_dict(init)
     opt = torch.optim.Adam(enc.parameters(), lr=lr)
     rng = rank_rng(seed, world.rank)
     step, seconds = 0, 0.0

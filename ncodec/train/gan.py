@@ -3,6 +3,14 @@
 Non-saturating loss with a lazy R1 penalty on reals (stabilises the small DCGAN
 without weakening it) and an EMA copy of the generator: the EMA weights are
 smoother and are what becomes the manifold's decoder.
+
+With ``recon_weight`` > 0 an encoder trains beside the generator, and the generator's
+loss adds ``recon_weight`` x ||x - g(f(x) + u)||^2 on the real batch (u: one quantiser
+cell of uniform noise on half the batches, as in stage 2). The adversarial game over the
+prior is unchanged; the extra term makes the decoder cover the training images instead
+of only making plausible ones, which an encoder trained afterwards cannot fix (a pure
+GAN generator misses much of its data, and inversion finds only the nearest face it can
+draw). Stage 2 then starts from this encoder.
 """
 
 from __future__ import annotations
@@ -20,7 +28,17 @@ from tqdm import tqdm
 from ncodec.latent import to_network_range
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.models import build
-from ncodec.train.common import Budget, CsvLog, epoch_order, load_checkpoint, random_flip, rank_rng, restore_rng, save_checkpoint
+from ncodec.train.common import (
+    Budget,
+    CsvLog,
+    epoch_order,
+    load_checkpoint,
+    quantization_noise,
+    random_flip,
+    rank_rng,
+    restore_rng,
+    save_checkpoint,
+)
 from ncodec.train.distributed import SINGLE, World, average_gradients, broadcast_parameters, check_in_sync
 
 CKPT_NAME = "gan_ckpt.pt"
@@ -41,8 +59,14 @@ def update_ema(ema: nn.Module, net: nn.Module, decay: float) -> None:
 
 
 @torch.no_grad()
-def recalibrate_bn(gen: nn.Module, latent_dim: int, device: torch.device, batches: int = 50, size: int = 256) -> None:
-    """Re-estimate BatchNorm running stats for the EMA weights (the copied ones belong to the live net)."""
+def recalibrate_bn(
+    gen: nn.Module, latent_dim: int, device: torch.device, batches: int = 50, size: int = 256, codes: torch.Tensor | None = None
+) -> None:
+    """Re-estimate BatchNorm running stats for the EMA weights (the copied ones belong to the live net).
+
+    The batches are prior samples; with ``codes`` (encoded training images), half of each batch is
+    drawn from those, the mixture the generator saw in training.
+    """
     norms = [m for m in gen.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     rng = torch.Generator().manual_seed(1234)
     for m in norms:
@@ -50,7 +74,10 @@ def recalibrate_bn(gen: nn.Module, latent_dim: int, device: torch.device, batche
         m.momentum = None  # cumulative average over the passes below
     gen.train()
     for _ in range(batches):
-        gen(sample_prior(size, latent_dim, rng).to(device))
+        z = sample_prior(size, latent_dim, rng)
+        if codes is not None:
+            z[size // 2 :] = codes[torch.randint(len(codes), (size - size // 2,), generator=rng)]
+        gen(z.to(device))
     for m in norms:
         m.momentum = 0.1
     gen.eval()
@@ -62,6 +89,23 @@ def load_generator(path: Path, config: ManifoldConfig, device: torch.device) -> 
     gen.load_state_dict(load_checkpoint(path, device)["ema"])
     gen.eval().requires_grad_(False)
     return gen
+
+
+def joint_encoder_state(path: Path) -> dict[str, torch.Tensor] | None:
+    """The encoder trained beside the generator (``recon_weight`` > 0), the starting point of stage 2; else None."""
+    state: dict[str, torch.Tensor] | None = load_checkpoint(path, torch.device("cpu")).get("enc")
+    return state
+
+
+@torch.no_grad()
+def _encode_sample(enc: nn.Module, images: np.ndarray, device: torch.device, count: int = 2048) -> torch.Tensor:
+    """Codes of up to ``count`` training images (fixed choice), for BatchNorm recalibration."""
+    was_training = enc.training
+    enc.eval()
+    pick = np.random.default_rng(1234).permutation(len(images))[:count]
+    codes = torch.cat([enc(to_network_range(images[pick[i : i + 256]]).to(device)).cpu() for i in range(0, len(pick), 256)])
+    enc.train(was_training)
+    return codes
 
 
 def train_gan(
@@ -78,12 +122,16 @@ def train_gan(
     r1_gamma: float = 0.2,
     r1_every: int = 8,
     ema_decay: float = 0.999,
+    recon_weight: float = 0.0,
+    bits: int = 5,
+    noise_prob: float = 0.5,
     log_every: int = 20,
     world: World = SINGLE,
 ) -> nn.Module:
     """Train until ``budget`` is spent, checkpointing every epoch; return the EMA generator (eval mode).
 
     ``batch_size`` is the global batch: under torchrun each of the ``world`` processes takes its share.
+    ``recon_weight`` > 0 trains an encoder jointly (module docstring); ``bits`` and ``noise_prob`` set its noise.
     """
     device = device or torch.device("cpu")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -93,29 +141,44 @@ def train_gan(
     ema = copy.deepcopy(gen).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
+    parts: list[tuple[nn.Module | torch.optim.Optimizer, str]] = [
+        (gen, "gen"),
+        (disc, "disc"),
+        (ema, "ema"),
+        (opt_g, "opt_g"),
+        (opt_d, "opt_d"),
+    ]
+    enc = None
+    if recon_weight > 0:
+        enc = build(config, "encoder").to(device)
+        opt_e = torch.optim.Adam(enc.parameters(), lr=lr, betas=(0.5, 0.999))
+        parts += [(enc, "enc"), (opt_e, "opt_e")]
     rng = rank_rng(seed, world.rank)
     step, seconds = 0, 0.0
     if resume and ckpt_path.is_file():
         state = load_checkpoint(ckpt_path, device)
-        for obj, key in ((gen, "gen"), (disc, "disc"), (ema, "ema"), (opt_g, "opt_g"), (opt_d, "opt_d")):
+        if ("enc" in state) != (enc is not None):
+            raise ValueError(f"{ckpt_path} was trained with{'' if 'enc' in state else 'out'} --recon-weight; resume it the same way")
+        for obj, key in parts:
             obj.load_state_dict(state[key])
         restore_rng(rng, state, world.rank, world.size)
         step, seconds = int(state["step"]), float(state["seconds"])
-    for net in (gen, disc, ema):
-        broadcast_parameters(net, world)
-    log = CsvLog(run_dir / LOG_NAME, ["step", "d_loss", "g_loss", "r1", "seconds"], step if resume else None) if world.main else None
+    for net in (gen, disc, ema, enc):
+        if net is not None:
+            broadcast_parameters(net, world)
+    fields = ["step", "d_loss", "g_loss", "r1", "recon", "seconds"]
+    log = CsvLog(run_dir / LOG_NAME, fields, step if resume else None) if world.main else None
     steps_per_epoch = len(images) // batch_size
 
     def checkpoint() -> None:
         rngs = world.gather_rng(rng)
-        state = {"gen": gen.state_dict(), "disc": disc.state_dict(), "ema": ema.state_dict(),
-                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": rngs[0], "rngs": rngs,
-                 "step": step, "seconds": seconds, "config": config.to_json()}  # fmt: skip
+        state = {key: obj.state_dict() for obj, key in parts}
+        state |= {"rng": rngs[0], "rngs": rngs, "step": step, "seconds": seconds, "config": config.to_json()}
         if world.main:
             save_checkpoint(ckpt_path, state)
 
     gen.train()
-    sums = np.zeros(2)
+    sums = np.zeros(3)
     r1 = torch.zeros(())
     bar = tqdm(desc="gan", unit="step", initial=step, mininterval=5, disable=not world.main)
     start = time.monotonic() - seconds
@@ -123,7 +186,14 @@ def train_gan(
         order = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)
         idx = world.shard(order[step % steps_per_epoch])
         real = random_flip(to_network_range(images[idx]), rng).to(device)
-        fake = gen(sample_prior(len(idx), config.latent_dim, rng).to(device))
+        z = sample_prior(len(idx), config.latent_dim, rng).to(device)
+        if enc is None:
+            fake = gen(z)
+        else:  # one generator batch for both, so BatchNorm sees the mixture it is recalibrated on at the end
+            codes = enc(real)
+            if torch.rand((), generator=rng).item() < noise_prob:
+                codes = quantization_noise(codes, bits, rng)
+            fake, rec = gen(torch.cat([z, codes])).split(len(idx))
 
         # Discriminator: softplus(D(fake)) + softplus(-D(real)), plus R1 on reals every r1_every steps.
         disc.requires_grad_(True)
@@ -141,28 +211,36 @@ def train_gan(
         average_gradients(disc.parameters(), world)
         opt_d.step()
 
-        # Generator: non-saturating softplus(-D(G(z))) through the freshly updated D.
+        # Generator: non-saturating softplus(-D(G(z))) through the freshly updated D (+ reconstruction).
         disc.requires_grad_(False)
         g_loss = F.softplus(-disc(fake)).mean()
+        recon = F.mse_loss(rec, real.detach()) if enc is not None else torch.zeros(())
         opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        if enc is not None:
+            opt_e.zero_grad(set_to_none=True)
+        (g_loss + recon_weight * recon).backward()
         average_gradients(gen.parameters(), world)
         opt_g.step()
+        if enc is not None:
+            average_gradients(enc.parameters(), world)
+            opt_e.step()
         update_ema(ema, gen, min(ema_decay, (1 + step) / (10 + step)))
 
         step += 1
         seconds = world.agree(time.monotonic() - start)
-        sums += (d_loss.item(), g_loss.item())
+        sums += (d_loss.item(), g_loss.item(), recon.item())
         bar.update()
         if step % log_every == 0 and log is not None:
-            d_mean, g_mean = sums / log_every
-            log.write(step=step, d_loss=d_mean, g_loss=g_mean, r1=r1.item(), seconds=seconds)
-            bar.set_postfix(d=f"{d_mean:.3f}", g=f"{g_mean:.3f}", r1=f"{r1.item():.3f}", ep=step // steps_per_epoch)
+            d_mean, g_mean, recon_mean = sums / log_every
+            log.write(step=step, d_loss=d_mean, g_loss=g_mean, r1=r1.item(), recon=recon_mean, seconds=seconds)
+            bar.set_postfix(
+                d=f"{d_mean:.3f}", g=f"{g_mean:.3f}", r1=f"{r1.item():.3f}", rec=f"{recon_mean:.4f}", ep=step // steps_per_epoch
+            )
             sums[:] = 0
         if step % steps_per_epoch == 0:
             checkpoint()
     bar.close()
-    recalibrate_bn(ema, config.latent_dim, device)
+    recalibrate_bn(ema, config.latent_dim, device, codes=None if enc is None else _encode_sample(enc, images, device))
     check_in_sync(ema, world)
     checkpoint()
     if world.main:
