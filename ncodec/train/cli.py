@@ -49,6 +49,8 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--resume", is_flag=True, help="Continue from the run's checkpoints."),
         click.option("--device", default="auto", show_default=True, help="cpu, cuda or auto."),
         click.option("--threads", type=int, help="torch CPU threads (default: torch's choice)."),
+        click.option("--bits", type=click.IntRange(1, 8), default=5, show_default=True,
+                     help="Bits per entry the manifold is tuned for: training adds uniform noise of one such quantiser cell to the codes."),
     ]  # fmt: skip
     for option in reversed(options):
         fn = option(fn)
@@ -73,6 +75,12 @@ def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> tu
     if world.main:
         click.echo(f"{len(images)} training images from {len(opts['data'])} source(s); {world.size} process(es) on {device}", err=True)
     return config, images, opts["out"] / config.id, device, world
+
+
+def _shared(opts: dict[str, Any], device: torch.device, world: World) -> dict[str, Any]:
+    """Keywords both stages take from the command line."""
+    return {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "device": device, "world": world,
+            "bits": opts["bits"]}  # fmt: skip
 
 
 def _budget(epochs: float | None, minutes: float | None) -> Budget:
@@ -114,8 +122,7 @@ def gan(recon_weight: float, **opts: Any) -> None:
     """Stage 1: train the decoder as a GAN generator (checkpoint OUT/ID/gan_ckpt.pt)."""
     budget = _budget(opts["epochs"], opts["minutes"])
     config, images, run_dir, device, world = _setup(opts)
-    train_gan(config, images, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
-              resume=opts["resume"], device=device, world=world, recon_weight=recon_weight)  # fmt: skip
+    train_gan(config, images, run_dir, budget, recon_weight=recon_weight, **_shared(opts, device, world))
     distributed.finish()
 
 
@@ -148,9 +155,8 @@ def encoder(perceptual_weight: float, decoder_id: str | None, **opts: Any) -> No
         decoder, init = load_generator(run_dir / CKPT_NAME, config, device), joint_encoder_state(run_dir / CKPT_NAME)
     else:
         decoder, init = source.decoder().to(device), None
-    enc = train_encoder(config, images, decoder, run_dir, budget, batch_size=opts["batch_size"], seed=opts["seed"],
-                        resume=opts["resume"], device=device, world=world, loss_fn=_loss(perceptual_weight, device),
-                        init=init)  # fmt: skip
+    loss_fn = _loss(perceptual_weight, device)
+    enc = train_encoder(config, images, decoder, run_dir, budget, loss_fn=loss_fn, init=init, **_shared(opts, device, world))
     if source is not None and world.main:
         folder = opts["out"] / "manifolds" / config.id
         save_encoder(folder, config, source.path("decoder"), enc)
@@ -174,7 +180,7 @@ def manifold(
     gan_budget = _budget(opts["epochs"], opts["minutes"])
     enc_budget = _budget(encoder_epochs, encoder_minutes)
     config, images, run_dir, device, world = _setup(opts)
-    common = {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "device": device, "world": world}
+    common = _shared(opts, device, world)
     decoder = train_gan(config, images, run_dir, gan_budget, recon_weight=recon_weight, **common)
     init = joint_encoder_state(run_dir / CKPT_NAME)
     enc = train_encoder(config, images, decoder, run_dir, enc_budget, loss_fn=_loss(perceptual_weight, device), init=init, **common)
