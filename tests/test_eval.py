@@ -132,6 +132,20 @@ def test_degrade_strip_has_a_row_per_codec_and_falls_in_rate(tmp_path: Path) -> 
     assert bad.exit_code == 2 and "has 5 images" in bad.output
 
 
+def test_samples_draws_a_row_of_prior_decodes_per_manifold(tmp_path: Path) -> None:
+    from ncodec.latent import decode_z
+    from ncodec.manifolds import open_manifold
+
+    out = tmp_path / "samples.png"
+    result = CliRunner().invoke(main, ["eval", "samples", "-m", "tiny-rgb", "-m", "tiny-gray", "-n", "3", "--seed", "7", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as picture:
+        grid = np.asarray(picture.convert("RGB"))
+    assert grid.shape == (2 * 32, 120 + 3 * 32, 3)  # two rows at twice the largest native size (16 px)
+    first = decode_z(open_manifold("tiny-rgb"), np.random.default_rng(7).uniform(-1, 1, (3, 12)).astype(np.float32))
+    assert np.array_equal(grid[0:32:2, 120 : 120 + 32 : 2], first[0])  # the first sample, enlarged by nearest neighbour
+
+
 def _peer_args(tmp_path: Path) -> list[str]:
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "toy64.npz", images=rng.integers(0, 256, (6, 64, 64, 3), dtype=np.uint8))

@@ -125,6 +125,21 @@ def degrade_command(
     click.echo(f"{title}\n\n{rd.markdown([p for row in rows for p in row])}\nwrote {out}/strip.png, results.md, results.json")
 
 
+@eval_group.command(name="samples")
+@click.option("-m", "--manifold", "manifolds", multiple=True, help="Manifold(s), one row each; default: the default manifold.")
+@click.option("-n", "--count", default=10, show_default=True, type=click.IntRange(1, 64), help="Samples per manifold.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("results/samples.png"), show_default=True)
+def samples_command(manifolds: tuple[str, ...], count: int, seed: int, out: Path) -> None:
+    """Decode random latents z ~ U[-1,1]^M: what each manifold draws from its prior, as one PNG."""
+    import ncodec
+    from ncodec.eval.samples import sample_grid
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sample_grid(manifolds or (ncodec.DEFAULT_MANIFOLD,), count, seed, out)
+    click.echo(f"wrote {out}")
+
+
 def _peer() -> ModuleType:
     """ncodec.eval.peer, once CompressAI is known to import: its absence is a one-line error."""
     from ncodec.errors import MissingExtraError
