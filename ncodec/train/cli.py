@@ -126,13 +126,16 @@ def gan(recon_weight: float, **opts: Any) -> None:
     distributed.finish()
 
 
-_perceptual = click.option(
-    "--perceptual-weight",
-    type=click.FloatRange(min=0),
-    default=0.002,
-    show_default=True,
-    help="Stage 2 loss: MSE + this x EfficientNet-Lite0 feature MSE (the paper's weight); 0 = MSE only.",
-)
+def _stage2(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--encoder-lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
+                      help="Stage 2 peak learning rate (cosine to 0); lower when stage 2 starts from stage 1's encoder.")(fn)  # fmt: skip
+    return click.option(
+        "--perceptual-weight",
+        type=click.FloatRange(min=0),
+        default=0.002,
+        show_default=True,
+        help="Stage 2 loss: MSE + this x EfficientNet-Lite0 feature MSE (the paper's weight); 0 = MSE only.",
+    )(fn)
 
 
 def _loss(weight: float, device: torch.device) -> ReconLoss:
@@ -141,12 +144,12 @@ def _loss(weight: float, device: torch.device) -> ReconLoss:
 
 @train.command()
 @_common
-@_perceptual
+@_stage2
 @click.option("--decoder", "decoder_id", metavar="MANIFOLD",
               help="Train against this manifold's decoder (found as `ncodec decode` finds it) instead of OUT/ID's stage-1 "
                    "checkpoint. Its architecture replaces --image-size/--latent-dim/--width, and OUT/manifolds/ID/ gets its "
                    "decoder file byte for byte beside the new encoder: same fingerprint, so files coded before still decode.")  # fmt: skip
-def encoder(perceptual_weight: float, decoder_id: str | None, **opts: Any) -> None:
+def encoder(perceptual_weight: float, encoder_lr: float, decoder_id: str | None, **opts: Any) -> None:
     """Stage 2: train the encoder against the stage-1 EMA generator, or against an existing manifold's decoder."""
     budget = _budget(opts["epochs"], opts["minutes"])
     source = open_manifold(decoder_id) if decoder_id else None
@@ -156,7 +159,8 @@ def encoder(perceptual_weight: float, decoder_id: str | None, **opts: Any) -> No
     else:
         decoder, init = source.decoder().to(device), None
     loss_fn = _loss(perceptual_weight, device)
-    enc = train_encoder(config, images, decoder, run_dir, budget, loss_fn=loss_fn, init=init, **_shared(opts, device, world))
+    common = _shared(opts, device, world)
+    enc = train_encoder(config, images, decoder, run_dir, budget, loss_fn=loss_fn, init=init, lr=encoder_lr, **common)
     if source is not None and world.main:
         folder = opts["out"] / "manifolds" / config.id
         save_encoder(folder, config, source.path("decoder"), enc)
@@ -168,10 +172,15 @@ def encoder(perceptual_weight: float, decoder_id: str | None, **opts: Any) -> No
 @_common
 @click.option("--encoder-epochs", type=float, help="Total epochs of stage 2.")
 @click.option("--encoder-minutes", type=float, help="Total minutes of stage 2.")
-@_perceptual
+@_stage2
 @_recon
 def manifold(
-    encoder_epochs: float | None, encoder_minutes: float | None, perceptual_weight: float, recon_weight: float, **opts: Any
+    encoder_epochs: float | None,
+    encoder_minutes: float | None,
+    perceptual_weight: float,
+    encoder_lr: float,
+    recon_weight: float,
+    **opts: Any,
 ) -> None:
     """Both stages, then write the manifold folder OUT/manifolds/ID/ (fp16 safetensors).
 
@@ -183,7 +192,8 @@ def manifold(
     common = _shared(opts, device, world)
     decoder = train_gan(config, images, run_dir, gan_budget, recon_weight=recon_weight, **common)
     init = joint_encoder_state(run_dir / CKPT_NAME)
-    enc = train_encoder(config, images, decoder, run_dir, enc_budget, loss_fn=_loss(perceptual_weight, device), init=init, **common)
+    loss_fn = _loss(perceptual_weight, device)
+    enc = train_encoder(config, images, decoder, run_dir, enc_budget, loss_fn=loss_fn, init=init, lr=encoder_lr, **common)
     if world.main:
         folder = opts["out"] / "manifolds" / config.id
         save_manifold(folder, config, decoder, enc, half=True)
