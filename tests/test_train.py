@@ -121,3 +121,13 @@ def test_stage_one_with_a_reconstruction_term_hands_its_encoder_to_stage_two(tmp
     # A run trained with the term cannot be resumed without it (nor the other way round).
     result = CliRunner().invoke(train, [str(a) for a in ("gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "6", "--resume")])
     assert result.exit_code == 1 and "was trained with --recon-weight" in result.output and "Traceback" not in result.output
+
+
+def test_a_zero_stage_two_budget_exports_the_stage_one_encoder_unchanged(tmp_path: Path, images: Path) -> None:
+    from safetensors.torch import load_file
+
+    _run("manifold", "--data", images, "--out", tmp_path, *TOY, "--epochs", "1", "--encoder-epochs", "0", "--recon-weight", "10")
+    joint = torch.load(tmp_path / "toy-z12" / "gan_ckpt.pt", weights_only=True)["enc"]
+    exported = load_file(tmp_path / "manifolds" / "toy-z12" / "encoder.safetensors")
+    assert torch.load(tmp_path / "toy-z12" / "encoder_ckpt.pt", weights_only=True)["step"] == 0
+    assert all(torch.equal(exported[k], v.half() if v.is_floating_point() else v) for k, v in joint.items())

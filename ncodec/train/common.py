@@ -33,7 +33,12 @@ class Budget:
             raise ValueError("give a budget in epochs, minutes or both")
 
     def progress(self, step: int, steps_per_epoch: int, seconds: float) -> float:
-        """Fraction of the budget used, 0..1+; drives stopping and the encoder's cosine schedule."""
+        """Fraction of the budget used, 0..1+; drives stopping and the encoder's cosine schedule.
+
+        A zero budget is spent from the start: ``manifold --resume --encoder-epochs 0`` exports stage 1's encoder as it is.
+        """
+        if self.epochs == 0 or self.minutes == 0:
+            return 1.0
         parts = [0.0]
         if self.epochs is not None:
             parts.append(step / max(1.0, self.epochs * steps_per_epoch))
