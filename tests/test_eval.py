@@ -41,7 +41,7 @@ def test_rd_report(tmp_path: Path) -> None:
     assert "| ncodec tiny-rgb | NCode(12,2) effort 0 |" in (out / "results.md").read_text()
     with Image.open(out / "rd.png") as plot, Image.open(out / "grid.png") as grid:
         assert plot.format == grid.format == "PNG"
-        assert grid.size == (190 + 6 * 48, 48 * 4)  # originals + a row per codec at its lowest rate, 24 px shown at 2x
+        assert grid.size == (190 + 6 * 48, 48 * 5)  # originals, NCode at b = 2 and 4, JPEG and JPEG 2000; 24 px at 2x
 
 
 def test_rd_reads_a_jpeg_offsets_set_and_codec_names_in_any_case(tmp_path: Path) -> None:

@@ -55,7 +55,8 @@ def rd_(data: Path, count: int, manifolds: tuple[str, ...], bits: tuple[int, ...
         peers: tuple[Path, ...], out: Path) -> None:  # fmt: skip
     """Rate-distortion: ncodec at each b beside JPEG, JPEG 2000, WebP and AVIF swept to their lowest rates.
 
-    Writes OUT/results.md, results.json, rd.png (bpp vs PSNR and SSIM) and grid.png (reconstructions).
+    Writes OUT/results.md, results.json, rd.png (bpp vs PSNR and SSIM) and grid.png (reconstructions: NCode at each b,
+    each classical codec at its lowest rate).
     """
     import ncodec
 

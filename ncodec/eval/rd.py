@@ -14,7 +14,7 @@ import io
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,9 @@ class Point:
     ssim: float
     encode_ms: float | None = None
     decoded: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
+    bits: int | None = None
+    """NCode's bits per latent entry (None for the classical codecs); with ``effort``, picks the grid's rows."""
+    effort: int | None = None
 
     def row(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "decoded"}
@@ -87,7 +90,8 @@ def ncode_points(images: np.ndarray, manifold: str, bits: Sequence[int], efforts
                 setting += _choices(p.header.manifold_id for p in parsed)
             payload_bits = float(np.mean([p.payload_bits for p in parsed]))
             file_bits = 8 * float(np.mean([len(x) for x in blobs]))
-            points.append(measured(f"ncodec {manifold}", setting, images, decoded, payload_bits, file_bits, encode_ms))
+            point = measured(f"ncodec {manifold}", setting, images, decoded, payload_bits, file_bits, encode_ms)
+            points.append(replace(point, bits=b, effort=effort))
     return points
 
 
@@ -162,13 +166,16 @@ def grid(images: np.ndarray, points: Sequence[Point], path: Path, count: int = 6
 
 
 def write_report(points: Sequence[Point], images: np.ndarray, out: Path, title: str, meta: dict[str, Any]) -> None:
-    """results.json, results.md, rd.png and grid.png (each codec's lowest-rate point) in ``out``."""
+    """results.json, results.md, rd.png and grid.png (grid_rows) in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({**meta, "rows": [p.row() for p in points]}, indent=1) + "\n")
     (out / "results.md").write_text(f"{title}\n\n{markdown(points)}")
     plot(points, out / "rd.png", title)
-    lowest: dict[str, Point] = {}
-    for p in points:
-        if p.codec not in lowest or p.file_bpp < lowest[p.codec].file_bpp:
-            lowest[p.codec] = p
-    grid(images, list(lowest.values()), out / "grid.png")
+    grid(images, grid_rows(points), out / "grid.png")
+
+
+def grid_rows(points: Sequence[Point]) -> list[Point]:
+    """The paper's Figure 3: NCode at every b run (its highest effort), then each classical codec at its lowest rate."""
+    ours = {(p.codec, p.bits): p for p in sorted((p for p in points if p.bits is not None), key=lambda p: p.effort or 0)}
+    lowest = {p.codec: p for p in sorted((p for p in points if p.bits is None), key=lambda p: -p.file_bpp)}
+    return [*ours.values(), *lowest.values()]
