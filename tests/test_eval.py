@@ -44,6 +44,17 @@ def test_rd_report(tmp_path: Path) -> None:
         assert grid.size == (190 + 6 * 48, 48 * 5)  # originals, NCode at b = 2 and 4, JPEG and JPEG 2000; 24 px at 2x
 
 
+def test_grid_rows_are_ncode_at_each_b_and_each_classical_codec_at_its_lowest_rate() -> None:
+    from ncodec.eval.rd import Point, grid_rows
+
+    def ours(b: int, effort: int) -> Point:
+        return Point("ncodec m", f"b{b} e{effort}", b / 10, b / 10 + 0.06, 20.0, 0.5, bits=b, effort=effort)
+
+    j2k = [Point("JPEG2000", f"rate 1:{r}", bpp, bpp, 14.0, 0.2) for r, bpp in ((100, 1.4), (50, 1.4), (15, 1.7))]
+    rows = grid_rows([ours(2, 0), ours(2, 1), ours(4, 0), ours(4, 1), *j2k])
+    assert [p.setting for p in rows] == ["b2 e1", "b4 e1", "rate 1:100"]  # ties at the floor: the first setting
+
+
 def test_rd_reads_a_jpeg_offsets_set_and_codec_names_in_any_case(tmp_path: Path) -> None:
     import io
 

@@ -175,7 +175,10 @@ def write_report(points: Sequence[Point], images: np.ndarray, out: Path, title: 
 
 
 def grid_rows(points: Sequence[Point]) -> list[Point]:
-    """The paper's Figure 3: NCode at every b run (its highest effort), then each classical codec at its lowest rate."""
-    ours = {(p.codec, p.bits): p for p in sorted((p for p in points if p.bits is not None), key=lambda p: p.effort or 0)}
-    lowest = {p.codec: p for p in sorted((p for p in points if p.bits is None), key=lambda p: -p.file_bpp)}
-    return [*ours.values(), *lowest.values()]
+    """The paper's Figure 3: NCode at every b run (its highest effort), each classical codec at its lowest rate."""
+
+    def preference(p: Point) -> float:
+        return p.effort or 0 if p.bits is not None else -p.file_bpp
+
+    groups = dict.fromkeys((p.codec, p.bits) for p in points)
+    return [max((p for p in points if (p.codec, p.bits) == group), key=preference) for group in groups]
