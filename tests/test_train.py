@@ -1,4 +1,4 @@
-"""Training commands on a toy set: a loadable manifold, exact resume, and 2-process (gloo) training under torchrun."""
+"""Training commands on a toy set: a loadable manifold, exact resume, bf16, and 2-process (gloo) training under torchrun."""
 
 from __future__ import annotations
 
@@ -131,3 +131,39 @@ def test_a_zero_stage_two_budget_exports_the_stage_one_encoder_unchanged(tmp_pat
     exported = load_file(tmp_path / "manifolds" / "toy-z12" / "encoder.safetensors")
     assert torch.load(tmp_path / "toy-z12" / "encoder_ckpt.pt", weights_only=True)["step"] == 0
     assert all(torch.equal(exported[k], v.half() if v.is_floating_point() else v) for k, v in joint.items())
+
+
+def test_bf16_trains_the_same_networks_in_other_arithmetic_and_warns_on_emulating_cpus(
+    tmp_path: Path, images: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ncodec.train.cli
+
+    monkeypatch.setattr(ncodec.train.cli, "native_bf16", lambda: False)
+    runs = {}
+    for precision in ("fp32", "bf16"):
+        args = ("manifold", "--data", images, "--out", tmp_path / precision, *TOY, "--epochs", "1", "--recon-weight", "10",
+                "--encoder-epochs", "1", "--encoder-lr", "2e-4", "--perceptual-weight", "0")  # fmt: skip
+        result = CliRunner().invoke(train, [*map(str, args), "--precision", precision])
+        assert result.exit_code == 0, result.output
+        assert ("no native bf16" in result.output) == (precision == "bf16")
+        runs[precision] = torch.load(tmp_path / precision / "toy-z12" / "gan_ckpt.pt", weights_only=True)
+        runs[precision]["stage2"] = torch.load(tmp_path / precision / "toy-z12" / "encoder_ckpt.pt", weights_only=True)["encoder"]
+    for key in ("gen", "disc", "enc", "stage2"):
+        for name, a in runs["fp32"][key].items():
+            b = runs["bf16"][key][name]
+            # One init, then 4 Adam steps of 2e-4 per stage, each moving a weight by about the rate at most.
+            assert b.dtype == a.dtype and torch.allclose(a.float(), b.float(), atol=4e-3), f"{key}.{name}"
+    weight = "trunk.body.0.weight"
+    for key in ("enc", "stage2"):
+        assert not torch.equal(runs["fp32"][key][weight], runs["bf16"][key][weight]), key  # bf16 did round differently
+
+
+def test_native_bf16_reads_the_cpu_flags(tmp_path: Path) -> None:
+    from ncodec.train.common import native_bf16
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("flags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n")
+    assert native_bf16(info) is True
+    info.write_text("flags\t\t: fpu sse2 avx2 fma\n")
+    assert native_bf16(info) is False
+    assert native_bf16(tmp_path / "missing") is None

@@ -24,9 +24,13 @@ from ncodec.models import build
 from ncodec.train.common import (
     Budget,
     CsvLog,
+    Precision,
+    autocast,
+    channels_last,
     cosine,
     epoch_order,
     load_checkpoint,
+    nhwc,
     quantization_noise,
     random_flip,
     rank_rng,
@@ -66,19 +70,23 @@ def train_encoder(
     loss_fn: ReconLoss = F.mse_loss,
     init: dict[str, torch.Tensor] | None = None,
     log_every: int = 20,
+    precision: Precision = "fp32",
     world: World = SINGLE,
 ) -> nn.Module:
     """Train until ``budget`` is spent (lr on a cosine over the budget); return the encoder in eval mode.
 
     ``batch_size`` is the global batch; under torchrun the encoder is wrapped in DistributedDataParallel.
     ``init``: starting weights (the encoder trained jointly in stage 1); a fresh network without it.
+    ``precision`` "bf16" runs the forward passes (encoder, decoder, loss network) under bf16 autocast.
     """
     device = device or torch.device("cpu")
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / CKPT_NAME
     torch.manual_seed(seed)
-    decoder.eval().requires_grad_(False)
-    enc = build(config, "encoder").to(device)
+    channels_last(decoder.eval().requires_grad_(False))
+    if isinstance(loss_fn, nn.Module):  # the perceptual network
+        channels_last(loss_fn)
+    enc = channels_last(build(config, "encoder").to(device))
     if init is not None:
         enc.load_state_dict(init)
     opt = torch.optim.Adam(enc.parameters(), lr=lr)
@@ -111,11 +119,12 @@ def train_encoder(
         for group in opt.param_groups:
             group["lr"] = rate
         idx = world.shard(epoch_order(len(images), batch_size, seed, step // steps_per_epoch)[step % steps_per_epoch])
-        x = random_flip(to_network_range(images[idx]), rng).to(device)
-        z = net(x)
-        if torch.rand((), generator=rng).item() < noise_prob:
-            z = quantization_noise(z, bits, rng)
-        loss = loss_fn(decoder(z), x)
+        x = nhwc(random_flip(to_network_range(images[idx]), rng).to(device))
+        with autocast(device, precision):
+            z = net(x).float()
+            if torch.rand((), generator=rng).item() < noise_prob:
+                z = quantization_noise(z, bits, rng)
+            loss = loss_fn(decoder(z).float(), x).float()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

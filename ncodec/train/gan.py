@@ -31,8 +31,12 @@ from ncodec.models import build
 from ncodec.train.common import (
     Budget,
     CsvLog,
+    Precision,
+    autocast,
+    channels_last,
     epoch_order,
     load_checkpoint,
+    nhwc,
     quantization_noise,
     random_flip,
     rank_rng,
@@ -126,18 +130,20 @@ def train_gan(
     bits: int = 5,
     noise_prob: float = 0.5,
     log_every: int = 20,
+    precision: Precision = "fp32",
     world: World = SINGLE,
 ) -> nn.Module:
     """Train until ``budget`` is spent, checkpointing every epoch; return the EMA generator (eval mode).
 
     ``batch_size`` is the global batch: under torchrun each of the ``world`` processes takes its share.
     ``recon_weight`` > 0 trains an encoder jointly (module docstring); ``bits`` and ``noise_prob`` set its noise.
+    ``precision`` "bf16" runs the forward passes under bf16 autocast (``common.autocast``).
     """
     device = device or torch.device("cpu")
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / CKPT_NAME
     torch.manual_seed(seed)
-    gen, disc = build(config, "decoder").to(device), build(config, "discriminator").to(device)
+    gen, disc = channels_last(build(config, "decoder").to(device)), channels_last(build(config, "discriminator").to(device))
     ema = copy.deepcopy(gen).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -150,7 +156,7 @@ def train_gan(
     ]
     enc = None
     if recon_weight > 0:
-        enc = build(config, "encoder").to(device)
+        enc = channels_last(build(config, "encoder").to(device))
         opt_e = torch.optim.Adam(enc.parameters(), lr=lr, betas=(0.5, 0.999))
         parts += [(enc, "enc"), (opt_e, "opt_e")]
     rng = rank_rng(seed, world.rank)
@@ -185,22 +191,24 @@ def train_gan(
     while budget.progress(step, steps_per_epoch, seconds) < 1.0:
         order = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)
         idx = world.shard(order[step % steps_per_epoch])
-        real = random_flip(to_network_range(images[idx]), rng).to(device)
+        real = nhwc(random_flip(to_network_range(images[idx]), rng).to(device))
         z = sample_prior(len(idx), config.latent_dim, rng).to(device)
-        if enc is None:
-            fake = gen(z)
-        else:  # one generator batch for both, so BatchNorm sees the mixture it is recalibrated on at the end
-            codes = enc(real)
-            if torch.rand((), generator=rng).item() < noise_prob:
-                codes = quantization_noise(codes, bits, rng)
-            fake, rec = gen(torch.cat([z, codes])).split(len(idx))
+        with autocast(device, precision):
+            if enc is None:
+                fake = gen(z).float()
+            else:  # one generator batch for both, so BatchNorm sees the mixture it is recalibrated on at the end
+                codes = enc(real).float()
+                if torch.rand((), generator=rng).item() < noise_prob:
+                    codes = quantization_noise(codes, bits, rng)
+                fake, rec = gen(torch.cat([z, codes])).float().split(len(idx))
 
         # Discriminator: softplus(D(fake)) + softplus(-D(real)), plus R1 on reals every r1_every steps.
         disc.requires_grad_(True)
         lazy_r1 = r1_every > 0 and step % r1_every == 0
         real.requires_grad_(lazy_r1)
-        real_logits = disc(real)
-        d_loss = F.softplus(disc(fake.detach())).mean() + F.softplus(-real_logits).mean()
+        with autocast(device, precision):
+            real_logits, fake_logits = disc(real).float(), disc(fake.detach()).float()
+        d_loss = F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
         total = d_loss
         if lazy_r1:
             (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
@@ -213,7 +221,9 @@ def train_gan(
 
         # Generator: non-saturating softplus(-D(G(z))) through the freshly updated D (+ reconstruction).
         disc.requires_grad_(False)
-        g_loss = F.softplus(-disc(fake)).mean()
+        with autocast(device, precision):
+            fake_logits = disc(fake).float()
+        g_loss = F.softplus(-fake_logits).mean()
         recon = F.mse_loss(rec, real.detach()) if enc is not None else torch.zeros(())
         opt_g.zero_grad(set_to_none=True)
         if enc is not None:

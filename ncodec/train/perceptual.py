@@ -110,5 +110,6 @@ class PerceptualLoss(nn.Module):
         pixel = F.mse_loss(x_hat, x)
         if x.shape[1] == 1:
             x_hat, x = x_hat.expand(-1, 3, -1, -1), x.expand(-1, 3, -1, -1)
-        feature = F.mse_loss(self.net.features(x_hat, self.block), self.net.features(x, self.block))
+        # .float(): under bf16 autocast the features come out in bf16; their difference is taken in fp32.
+        feature = F.mse_loss(self.net.features(x_hat, self.block).float(), self.net.features(x, self.block).float())
         return pixel + self.weight * feature
