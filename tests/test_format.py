@@ -161,6 +161,19 @@ def test_absurd_dimensions_are_refused_before_allocation() -> None:
         read_ncz(_recrc(head + b"\x0cfaces64-z100\0\1\2\3\0\0"))
 
 
+def test_a_damaged_header_is_damaged_not_too_large() -> None:
+    """A field out of range in a header whose CRC fails is damage (exit 1), not a limit (exit 4)."""
+    head = b"NCZ\x10\x00\x05" + uleb128(100) + uleb128(1_000_000) + uleb128(64) + b"\x03"
+    damaged = bytearray(_recrc(head + b"\x0cfaces64-z100\0\1\2\3\0\0"))
+    damaged[-1] ^= 0x01
+    with pytest.raises(IntegrityError, match="header CRC"):
+        read_ncz(bytes(damaged))
+    blob = bytearray(_valid())
+    blob[7] ^= 0x40  # width 64 -> 0, out of range
+    with pytest.raises(IntegrityError, match="header CRC"):
+        read_ncz(bytes(blob))
+
+
 def test_absurd_video_length_is_refused() -> None:
     head = b"NCZ\x10\x01\x05" + uleb128(100) + uleb128(4096) + uleb128(4096) + b"\x03"
     head += uleb128(90_000) + uleb128(1) + uleb128(25) + uleb128(1)

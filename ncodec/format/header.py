@@ -38,6 +38,7 @@ LAYOUT_CHANNELS = 0x07
 LAYOUT_NO_CHANNEL_AXIS = 0x08
 LAYOUT_16BIT = 0x10
 _RESERVED_LAYOUT = 0xE0
+_VARINT_MAX = (1 << 35) - 1  # all that ByteReader's 5-byte varints hold: ranges are checked after the CRC
 
 
 def crc16(data: bytes) -> int:
@@ -186,7 +187,12 @@ def _in_range(name: str, value: int, low: int, high: int) -> None:
 
 
 def read_header(reader: ByteReader) -> Header:
-    """Parse and verify a header; on return ``reader`` points at the payload."""
+    """Parse and verify a header; on return ``reader`` points at the payload.
+
+    Out-of-range fields are reported only once the header CRC holds: a damaged header is
+    "damaged", not "too large" (a flipped bit in the width reads as a huge image). Unknown
+    flag or layout bits are refused by name at once: they may change what follows.
+    """
     if reader.remaining == 0:
         raise FormatError("empty input: not an .ncz file")
     head = reader.data[: len(MAGIC)]
@@ -200,27 +206,33 @@ def read_header(reader: ByteReader) -> Header:
             f"file is .ncz version {major}.{minor}; this ncodec reads version {VERSION_MAJOR}.x"
             + (" (upgrade ncodec to read it)" if major > VERSION_MAJOR else "")
         )
+    out_of_range: list[LimitExceededError] = []
+
+    def field(name: str, value: int, low: int, high: int) -> int:
+        try:
+            _in_range(name, value, low, high)
+        except LimitExceededError as exc:
+            out_of_range.append(exc)
+        return value
+
+    def varint(name: str, low: int, high: int) -> int:
+        return field(name, reader.uleb128(name, 0, _VARINT_MAX), low, high)
+
     flags = reader.u8()
     if flags & _RESERVED_FLAGS or flags & _KIND_MASK > Kind.VIDEO:
         raise FormatError(f"unknown flags 0x{flags:02x}")
-    bits = reader.u8()
-    _in_range("bits", bits, 1, 8)
-    latent_dim = reader.uleb128("latent_dim", 1, MAX_LATENT_DIM)
-    width = reader.uleb128("width", 1, MAX_DIMENSION)
-    height = reader.uleb128("height", 1, MAX_DIMENSION)
+    bits = field("bits", reader.u8(), 1, 8)
+    latent_dim = varint("latent_dim", 1, MAX_LATENT_DIM)
+    width = varint("width", 1, MAX_DIMENSION)
+    height = varint("height", 1, MAX_DIMENSION)
     layout = reader.u8()
     if layout & _RESERVED_LAYOUT:
         raise FormatError(f"unknown layout bits 0x{layout:02x}")
     video = None
     if flags & _KIND_MASK == Kind.VIDEO:
-        video = VideoInfo(
-            frames=reader.uleb128("frames", 1, MAX_FRAMES),
-            keyframe_interval=reader.uleb128("keyframe_interval", 1, MAX_FRAMES),
-            fps_num=reader.uleb128("fps numerator", 1, MAX_FPS_TERM),
-            fps_den=reader.uleb128("fps denominator", 1, MAX_FPS_TERM),
-        )
-    id_length = reader.u8()
-    _in_range("manifold id length", id_length, 1, MAX_ID_LENGTH)
+        video = (varint("frames", 1, MAX_FRAMES), varint("keyframe_interval", 1, MAX_FRAMES),
+                 varint("fps numerator", 1, MAX_FPS_TERM), varint("fps denominator", 1, MAX_FPS_TERM))  # fmt: skip
+    id_length = field("manifold id length", reader.u8(), 1, MAX_ID_LENGTH)
     raw_id = reader.read(id_length)
     fingerprint = reader.read(FINGERPRINT_SIZE)
     payload_crc = reader.u16()
@@ -228,6 +240,8 @@ def read_header(reader: ByteReader) -> Header:
     stored_crc = reader.u16()
     if crc16(reader.data[:end]) != stored_crc:
         raise IntegrityError("header CRC mismatch: the file is damaged")
+    if out_of_range:
+        raise out_of_range[0]
     try:
         manifold_id = raw_id.decode("ascii")
     except UnicodeDecodeError:
@@ -244,7 +258,7 @@ def read_header(reader: ByteReader) -> Header:
         sixteen_bit=bool(layout & LAYOUT_16BIT),
         huffman=bool(flags & FLAG_HUFFMAN),
         robust=bool(flags & FLAG_ROBUST),
-        video=video,
+        video=None if video is None else VideoInfo(*video),
         payload_crc=payload_crc,
         version_minor=minor,
     )
