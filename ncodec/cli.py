@@ -25,6 +25,7 @@ from ncodec import cli_io, exitcodes
 from ncodec.atomic import OutputExistsError
 from ncodec.cli_manifolds import announce_fetches, manifolds
 from ncodec.errors import NczError
+from ncodec.format.header import MAX_FPS_TERM
 
 if TYPE_CHECKING:
     from ncodec.video import Interpolation
@@ -55,6 +56,13 @@ def reporting(func: F) -> F:
             _fail("interrupted; no partial output was left", exc, debug)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _number(value: float | None) -> float | None:
+    """NaN passes every range check (all its comparisons are false): refuse it by name."""
+    if value is not None and value != value:
+        raise click.BadParameter("nan is not a number")
+    return value
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -124,7 +132,12 @@ def main() -> None:
     help="Video: code every N-th frame (and the last), interpolate the rest. [default: 4]",
 )
 @click.option("--huffman", is_flag=True, help="Video: Huffman-code the keyframe index differences (smaller; a damaged file is refused).")
-@click.option("--fps", type=click.FloatRange(min=0, min_open=True), help="Video: frame rate to record (default: the clip's, else 25).")
+@click.option(
+    "--fps",
+    type=click.FloatRange(min=1 / 1000, max=MAX_FPS_TERM),
+    callback=lambda ctx, param, value: _number(value),
+    help="Video: frame rate to record (default: the clip's, else 25).",
+)
 @click.option("--offline", is_flag=True, help="Never download a manifold (same as HF_HUB_OFFLINE=1).")
 @click.option("--robust", is_flag=True, help="Protect the header with Reed-Solomon (+25 bytes at 64x64) for noisy channels.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
@@ -159,11 +172,12 @@ def encode(
     from ncodec.video import DEFAULT_KEYFRAME_INTERVAL, DEFAULT_VIDEO_MANIFOLD, compress_video
 
     into_folder = cli_io.into_folder(inputs, output)
+    claimed: dict[Path, str] = {}
     as_clip = video or keyframe_interval is not None or huffman
 
     def job(source: str) -> str:
         target = cli_io.target(source, output, into_folder, ".ncz")
-        cli_io.check_target(source, target, force)
+        cli_io.check_target(source, target, force, claimed)
         folder = source != cli_io.STDIO and Path(source).is_dir()
         data = b"" if folder else cli_io.read_input(source)
         with announce_fetches(quiet):
@@ -184,7 +198,7 @@ def encode(
             else:
                 image = cli_io.open_image(data, source)
                 blob = compress(image, manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
-        cli_io.write_output(target, blob)
+        cli_io.write_output(target, blob, make_folder=into_folder)
         parsed = read_ncz(blob)
         return cli_io.summary(target, parsed.header, len(blob), parsed.payload_bits)
 
@@ -217,7 +231,8 @@ def decode(
 ) -> None:
     """Decompress .ncz files IN... ('-' = stdin) to images or clips of the original size.
 
-    Images take the output's format from its suffix (PNG, JPEG, WebP, ... as Pillow knows them).
+    Images take the output's format from its suffix (PNG, JPEG, WebP, ... as Pillow knows them);
+    one that cannot hold alpha or 16 bits (JPEG) gets 8 bits without alpha (alpha is never coded).
     Clips: .mp4/.mkv/.mov (H.264, the [video] extra), .npy, a folder of PNG frames, or .gif, .webp,
     .png (animated). Video files keep the exact frame count and rate; .npy and folders keep the frames
     (25 fps on re-encoding unless --fps); GIF merges identical consecutive frames and rounds their
@@ -231,6 +246,7 @@ def decode(
     from ncodec.video import decompress_video
 
     into_folder = cli_io.into_folder(inputs, output)
+    claimed: dict[Path, str] = {}
 
     def job(source: str) -> str:
         data = cli_io.read_input(source)
@@ -243,7 +259,7 @@ def decode(
         if clip and not frames_folder and target != cli_io.STDIO and Path(target).suffix.lower() not in CLIP_OUTPUT_SUFFIXES:
             raise click.UsageError(f"cannot write a clip as {target!r}: use .gif, .webp, .png, .mp4, .mkv, .mov, .npy or a folder")
         fmt = None if clip else cli_io.image_format(target)
-        cli_io.check_target(source, target, force)
+        cli_io.check_target(source, target, force, claimed)
         with announce_fetches(quiet), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PayloadDamagedWarning)
             if header.video is not None:
@@ -255,12 +271,13 @@ def decode(
         for w in caught:
             click.echo(f"ncodec: warning: {source}: {w.message}", err=True)
         if fmt is not None:
-            cli_io.write_output(target, cli_io.image_bytes(pixels, fmt))
+            cli_io.write_output(target, cli_io.image_bytes(pixels, fmt), make_folder=into_folder)
             return f"{target}: {pixels.shape[1]}x{pixels.shape[0]} {fmt}"
         if frames_folder:
             write_frames(Path(target), pixels)
         else:
-            cli_io.write_output(target, clip_bytes(".gif" if target == cli_io.STDIO else Path(target).suffix.lower(), pixels, fps))
+            suffix = ".gif" if target == cli_io.STDIO else Path(target).suffix.lower()
+            cli_io.write_output(target, clip_bytes(suffix, pixels, fps), make_folder=into_folder)
         return f"{target}: {len(pixels)} frames of {pixels.shape[2]}x{pixels.shape[1]} at {float(fps):g} fps"
 
     with _offline(offline):

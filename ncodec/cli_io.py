@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,12 +29,25 @@ def read_input(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
-def write_output(path: str, data: bytes) -> None:
+def write_output(path: str, data: bytes, make_folder: bool = False) -> None:
+    """Write ``data`` to stdout or, atomically, to ``path``; ``make_folder``: create its folder (-o DIR/) first.
+
+    The folder is made only now, so a run that fails before it has output leaves no empty folder behind.
+    """
     if path == STDIO:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        atomic_write(Path(path), data)
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's own flush cannot fail again
+            sys.exit(exitcodes.BROKEN_PIPE)
+        return
+    folder = Path(path).parent
+    if make_folder:
+        folder.mkdir(parents=True, exist_ok=True)
+    elif not folder.is_dir():
+        raise FileNotFoundError(f"output folder {folder} does not exist")
+    atomic_write(Path(path), data)
 
 
 def into_folder(inputs: tuple[str, ...], output: str | None) -> bool:
@@ -47,21 +61,32 @@ def into_folder(inputs: tuple[str, ...], output: str | None) -> bool:
 
 
 def target(source: str, output: str | None, folder: bool, suffix: str) -> str:
-    """The output for ``source``: -o as given, else DIR/stem+suffix (DIR made if need be), else beside the input.
+    """The output for ``source``: -o as given, else DIR/stem+suffix (DIR made when written), else beside the input.
 
     From stdin without -o, stdout.
     """
     if not folder:
         return output or (STDIO if source == STDIO else str(Path(source).with_suffix(suffix)))
-    if output:
-        Path(output).mkdir(parents=True, exist_ok=True)
     return str((Path(output) if output else Path(source).parent) / (Path(source).stem + suffix))
 
 
-def check_target(source: str, output: str, force: bool) -> None:
-    """Refuse to write over the input, or over an existing output without --force (an empty folder is free)."""
-    if output != STDIO and not (Path(output).is_dir() and not any(Path(output).iterdir())):
+def check_target(source: str, output: str, force: bool, claimed: dict[Path, str]) -> None:
+    """Refuse, before any work, what the output must not be.
+
+    Not the input, not an existing file without --force (an empty folder is free), not an output an
+    earlier input of this run already claimed (a/x.png and b/x.png into one folder: even --force
+    would lose one), and not binary data on a terminal.
+    """
+    if output == STDIO:
+        if sys.stdout.isatty():
+            raise click.UsageError("refusing to write binary data to a terminal: give -o FILE or redirect stdout")
+        return
+    key = Path(output).resolve()
+    if key in claimed:
+        raise OutputExistsError(f"{output} is also the output of {claimed[key]} in this run: inputs with the same name need separate runs")
+    if not (Path(output).is_dir() and not any(Path(output).iterdir())):
         check_output(Path(output), [Path(source)] if source != STDIO else [], force)
+    claimed[key] = source
 
 
 def run_each(inputs: tuple[str, ...], quiet: bool, job: Callable[[str], str]) -> None:
@@ -79,7 +104,8 @@ def run_each(inputs: tuple[str, ...], quiet: bool, job: Callable[[str], str]) ->
         except (NczError, OutputExistsError, OSError) as exc:
             if len(inputs) == 1:
                 raise
-            click.echo(f"ncodec: error: {source}: {exc}", err=True)
+            message = str(exc)
+            click.echo(f"ncodec: error: {message if message.startswith(f'{source}:') else f'{source}: {message}'}", err=True)
             failed.append((source, exc))
     if failed:
         click.echo(f"ncodec: {len(failed)} of {len(inputs)} files failed: {', '.join(name for name, _ in failed)}", err=True)
@@ -125,7 +151,9 @@ def open_image(data: bytes, name: str) -> Any:
         image.load()
     except Image.DecompressionBombError as exc:
         raise ImageTooLargeError(f"{name}: {exc}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:
+        raise InvalidImageError(f"{name}: not a readable image (no format Pillow knows)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, InvalidImageError):
             raise
         raise InvalidImageError(f"{name}: not a readable image ({exc})") from None
@@ -145,8 +173,22 @@ def image_format(output: str) -> str:
 
 
 def image_bytes(pixels: npt.NDArray[Any], fmt: str) -> bytes:
+    """The decoded image in ``fmt``; where the format cannot hold it (JPEG: alpha, 16 bits), 8-bit without alpha.
+
+    Alpha is never coded (it decodes opaque), so dropping it loses nothing.
+    """
+    import numpy as np
+
     from ncodec.images import to_pil
 
     buffer = io.BytesIO()
-    to_pil(pixels).save(buffer, format=fmt)
+    try:
+        to_pil(pixels).save(buffer, format=fmt)
+    except OSError:  # Pillow: "cannot write mode RGBA as JPEG"
+        if pixels.ndim == 3 and pixels.shape[2] in (2, 4):
+            pixels = pixels[:, :, :-1]
+        if pixels.dtype == np.uint16:
+            pixels = ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+        buffer = io.BytesIO()
+        to_pil(pixels).save(buffer, format=fmt)
     return buffer.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -134,6 +135,8 @@ def decompress_batch(blobs: Sequence[bytes], strict: bool = False, output: Outpu
     """Decode many files; files sharing a manifold go through the decoder together."""
     if output not in _CONVERTERS:
         raise ValueError(f"output must be one of {sorted(_CONVERTERS)}, got {output!r}")
+    if isinstance(blobs, (bytes, bytearray, memoryview)):
+        raise TypeError("decompress_batch takes a list of .ncz files' bytes; decode one file with decompress()")
     files = [_parse_image(blob, strict) for blob in blobs]
     out: list[npt.NDArray[Any] | None] = [None] * len(files)
     groups: dict[tuple[str, int], list[int]] = {}
@@ -151,6 +154,8 @@ def decompress_batch(blobs: Sequence[bytes], strict: bool = False, output: Outpu
 
 
 def _parse_image(blob: bytes, strict: bool) -> NczFile:
+    if isinstance(blob, (str, Path)):
+        raise TypeError(f"expected the .ncz file's bytes, got a {type(blob).__name__}: pass Path(...).read_bytes()")
     f = read_ncz(blob)
     if f.header.video:
         raise FormatError("this is a video .ncz; decode it with decompress_video")

@@ -8,6 +8,7 @@
 | 3 | manifold unavailable: unknown id, not downloadable, or different weights |
 | 4 | limit exceeded: a declared or actual size beyond the documented limits |
 | 130 | interrupted (Ctrl-C or SIGTERM); no partial output is left |
+| 141 | stdout closed early by its reader (`head -c 0`, say): stopped quietly, as on SIGPIPE |
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ USAGE = 2
 MANIFOLD_UNAVAILABLE = 3
 LIMIT_EXCEEDED = 4
 INTERRUPTED = 130
+BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
 
 
 def for_error(exc: BaseException) -> int:

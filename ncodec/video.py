@@ -7,6 +7,7 @@ Keyframes go through the image encoder; the frames between are decoded from a li
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, Literal
@@ -93,11 +94,13 @@ def compress_video(
 def _frame_rate(fps: float | Fraction) -> Fraction:
     """Exact rate; float NTSC rates (29.97, 23.976, ...) become n*1000/1001."""
     value = float(fps)
-    ntsc = round(value * 1.001)
-    if not isinstance(fps, Fraction) and abs(value - ntsc * 1000 / 1001) < min(5e-3, abs(value - ntsc)):
-        rate = Fraction(ntsc * 1000, 1001)
-    else:
-        rate = Fraction(fps).limit_denominator(1001)
+    rate = Fraction(0)  # NaN and infinity are refused below
+    if math.isfinite(value):
+        ntsc = round(value * 1.001)
+        if not isinstance(fps, Fraction) and abs(value - ntsc * 1000 / 1001) < min(5e-3, abs(value - ntsc)):
+            rate = Fraction(ntsc * 1000, 1001)
+        else:
+            rate = Fraction(fps).limit_denominator(1001)
     if rate <= 0 or rate.numerator > MAX_FPS_TERM:
         raise ValueError(f"frame rate must be positive and at most {MAX_FPS_TERM}, got {fps!r}")
     return rate

@@ -276,3 +276,79 @@ def test_batch_exit_status_is_the_first_failures(tmp_path: Path, png: Path) -> N
     corrupt.write_bytes(b"NCZ")
     assert run("decode", missing, corrupt, "-o", f"{tmp_path}/out/", "-q")[0] == exitcodes.MANIFOLD_UNAVAILABLE
     assert run("decode", corrupt, missing, "-o", f"{tmp_path}/out/", "-q")[0] == exitcodes.BAD_INPUT
+
+
+def test_inputs_with_one_name_cannot_overwrite_each_other_even_with_force(tmp_path: Path, png: Path, photo: np.ndarray) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    Image.fromarray(photo).save(tmp_path / "a" / "x.png")
+    Image.fromarray(photo[::-1]).save(tmp_path / "b" / "x.png")
+    out = tmp_path / "same"
+    code, _, err = run("encode", tmp_path / "a" / "x.png", tmp_path / "b" / "x.png", "-o", f"{out}/", "-f", "-m", "tiny-rgb", "-e", "0")
+    assert code == exitcodes.BAD_INPUT and "also the output of" in err and str(tmp_path / "a" / "x.png") in err
+    assert files(out) == {"x.ncz"}
+    first = run("encode", tmp_path / "a" / "x.png", "-o", "-", "-m", "tiny-rgb", "-e", "0", "-q")[1]
+    assert (out / "x.ncz").read_bytes() == first  # the first input's file, not overwritten by the second
+
+
+@pytest.mark.parametrize(("mode", "pixels", "decoded_mode"), [("RGBA", (24, 40, 4), "RGB"), ("I;16", (24, 40), "L")])
+def test_decoding_to_jpeg_drops_alpha_and_16_bits(tmp_path: Path, mode: str, pixels: tuple[int, ...], decoded_mode: str) -> None:
+    rng = np.random.default_rng(0)
+    array = rng.integers(0, 65536 if mode == "I;16" else 256, pixels).astype(np.uint16 if mode == "I;16" else np.uint8)
+    src = tmp_path / "in.png"
+    Image.fromarray(array).save(src)
+    assert run("encode", src, "-m", "tiny-rgb", "-e", "0", "-q")[0] == 0
+    code, _, err = run("decode", tmp_path / "in.ncz", "-o", tmp_path / "out.jpg")
+    assert code == 0, err
+    with Image.open(tmp_path / "out.jpg") as jpeg:
+        assert (jpeg.format, jpeg.mode, jpeg.size) == ("JPEG", decoded_mode, (40, 24))
+
+
+def test_a_failed_run_leaves_no_new_folder_and_names_a_missing_one(tmp_path: Path, png: Path) -> None:
+    code, _, err = run("encode", tmp_path / "missing.png", "-o", f"{tmp_path}/new/", "-m", "tiny-rgb")
+    assert code == exitcodes.BAD_INPUT and not (tmp_path / "new").exists()
+    code, _, err = run("encode", png, "-o", tmp_path / "nowhere" / "x.ncz", "-m", "tiny-rgb", "-e", "0")
+    assert code == exitcodes.BAD_INPUT and f"output folder {tmp_path / 'nowhere'} does not exist" in err and ".tmp" not in err
+
+
+@pytest.mark.parametrize("fps", ["1e9", "1e-9", "nan"])
+def test_frame_rates_the_format_cannot_carry_are_usage_errors(tmp_path: Path, fps: str) -> None:
+    clip = tmp_path / "clip.npy"
+    np.save(clip, np.zeros((3, 8, 8, 3), np.uint8))
+    code, _, err = run("encode", clip, "--fps", fps, "-m", "tiny-rgb", "-e", "0")
+    assert code == exitcodes.USAGE and "--fps" in err and "Traceback" not in err
+    assert files(tmp_path) == {"clip.npy"}
+
+
+def test_unreadable_image_errors_name_the_file_once(tmp_path: Path, png: Path) -> None:
+    (tmp_path / "empty.png").write_bytes(b"")
+    code, _, err = run("encode", tmp_path / "empty.png", png, "-o", f"{tmp_path}/out/", "-m", "tiny-rgb", "-e", "0")
+    line = next(line for line in err.splitlines() if "empty.png" in line and "not a readable image" in line)
+    assert code == exitcodes.BAD_INPUT and line.count("empty.png") == 1 and "object at" not in line
+
+
+def test_a_closed_stdout_stops_quietly(png: Path, manifold_root: Path) -> None:
+    import os
+
+    env = os.environ | {"NCODEC_MANIFOLD_PATH": str(manifold_root)}
+    args = [sys.executable, "-m", "ncodec", "encode", str(png), "-o", "-", "-m", "tiny-rgb", "-e", "0"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before anything is written (`| head -c 0`)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == exitcodes.BROKEN_PIPE and "error" not in err, err
+
+
+def test_binary_output_is_refused_on_a_terminal(png: Path, manifold_root: Path) -> None:
+    import os
+    import pty
+
+    env = os.environ | {"NCODEC_MANIFOLD_PATH": str(manifold_root)}
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "ncodec", "encode", str(png), "-o", "-", "-m", "tiny-rgb"], env=env,
+                              stdout=follower, stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == exitcodes.USAGE and "refusing to write binary data to a terminal" in done.stderr

@@ -155,7 +155,7 @@ def test_damaged_payload_decodes_with_a_warning_or_fails_when_strict(photo: np.n
     [
         (np.zeros((4, 4, 5), np.uint8), "shape"),
         (np.zeros((2, 3, 4, 4), np.uint8), "shape"),
-        (np.zeros((0, 4, 3), np.uint8), "size"),
+        (np.zeros((0, 4, 3), np.uint8), r"empty image \(4x0\)"),
         (np.full((4, 4), np.nan), "NaN"),
         (np.full((4, 4), 2.0), r"\[0, 1\]"),
         (np.zeros((4, 4), np.int64), "pixel type"),
@@ -165,6 +165,14 @@ def test_damaged_payload_decodes_with_a_warning_or_fails_when_strict(photo: np.n
 def test_bad_arrays_are_invalid_image_errors(bad: object, message: str) -> None:
     with pytest.raises(ncodec.InvalidImageError, match=message):
         ncodec.compress(bad, manifold=TINY)
+
+
+def test_decoding_a_path_or_a_single_blob_as_a_batch_is_a_type_error(photo: np.ndarray) -> None:
+    blob = ncodec.compress(photo, manifold=TINY, effort=0)
+    with pytest.raises(TypeError, match="read_bytes"):
+        ncodec.decompress("photo.ncz")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="decompress"):
+        ncodec.decompress_batch(blob)
 
 
 def test_bad_parameters(photo: np.ndarray) -> None:
