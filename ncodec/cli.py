@@ -88,7 +88,7 @@ def _offline(offline: bool) -> Iterator[None]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ncodec")
 def main() -> None:
-    """Generative image compression: a tiny latent code decoded by a cached GAN manifold.
+    """Generative image and video compression: a tiny latent code decoded by a cached GAN manifold.
 
     \b
       ncodec encode photo.png              -> photo.ncz
@@ -196,6 +196,8 @@ def encode(
                         progress=update,
                     )
             else:
+                if fps is not None:
+                    click.echo(f"ncodec: warning: {source} is coded as an image: --fps applies to clips only", err=True)
                 image = cli_io.open_image(data, source)
                 blob = compress(image, manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
         cli_io.write_output(target, blob, make_folder=into_folder)

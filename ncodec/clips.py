@@ -107,6 +107,8 @@ def _natural_key(path: Path) -> list[Any]:
 
 def _read_folder(folder: Path) -> Clip:
     files = sorted((p for p in folder.iterdir() if p.suffix.lower() in FRAME_SUFFIXES and p.is_file()), key=_natural_key)
+    if not files:
+        raise InvalidImageError(f"{folder}: no image frames in this folder ({', '.join(sorted(FRAME_SUFFIXES))})")
     frames = []
     for i, file in enumerate(files):
         try:

@@ -352,3 +352,11 @@ def test_binary_output_is_refused_on_a_terminal(png: Path, manifold_root: Path) 
         os.close(follower)
         os.close(leader)
     assert done.returncode == exitcodes.USAGE and "refusing to write binary data to a terminal" in done.stderr
+
+
+def test_a_folder_without_frames_says_so_and_fps_on_an_image_is_flagged(tmp_path: Path, png: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    code, _, err = run("encode", tmp_path / "empty", "-o", tmp_path / "x.ncz", "-m", "tiny-rgb", "-e", "0")
+    assert code == exitcodes.BAD_INPUT and "no image frames in this folder" in err
+    code, _, err = run("encode", png, "--fps", "30", "-m", "tiny-rgb", "-e", "0", "-q")
+    assert code == 0 and "--fps applies to clips only" in err
