@@ -2,8 +2,9 @@
 
 A manifold is the decoder (and encoder) network that sender and receiver both hold; .ncz files
 name it by id. Ids come from the packaged weights manifest, the user's manifest
-(``$NCODEC_MANIFEST``) and the local folders of ``NCODEC_MANIFOLD_PATH``. Exit status: 0
-success, 1 a manifold problem (one line on stderr per failure), 2 usage error.
+(``$NCODEC_MANIFEST``) and the local folders of ``NCODEC_MANIFOLD_PATH``. Exit status as for
+the other commands (:mod:`ncodec.exitcodes`): 0 success, 3 a manifold unknown, unavailable or
+not matching its pin (one line on stderr per failure), 1 other bad input, 2 usage error.
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ def _pull_one(manifold_id: str, roles: list[Role], force: bool) -> None:
 @click.argument("manifold_ids", metavar="[ID...]", nargs=-1)
 @_errors
 def verify(manifold_ids: tuple[str, ...]) -> None:
-    """Re-hash every local copy (bundled, local folders, hub cache) against the manifest; exit 1 if any differs."""
+    """Re-hash every local copy (bundled, local folders, hub cache) against the manifest; exit 3 if any differs."""
     ids = list(manifold_ids) or _known_ids()
     corrupted = 0
     for manifold_id in ids:
