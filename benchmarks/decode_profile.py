@@ -13,26 +13,15 @@ from __future__ import annotations
 
 import argparse
 import copy
-import statistics
 import time
 import warnings
-from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from speed import median_ms  # benchmarks/ is this script's folder, so on sys.path
 from torch import nn
 
 from ncodec.manifolds import DEFAULT_MANIFOLD, open_manifold
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def subpixel_weight(w: torch.Tensor) -> torch.Tensor:

@@ -41,7 +41,7 @@ from ncodec.manifolds import Manifold, open_manifold
 from ncodec.quantize import dequantize
 
 
-def _median_ms(fn: Callable[[], object], repeat: int) -> float:
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
     fn()
     times = []
     for _ in range(repeat):
@@ -124,7 +124,7 @@ def _network_rows(m: Manifold, device: torch.device, batches: list[int], peak_tf
                     if device.type == "cuda":
                         torch.cuda.synchronize()
 
-                ms = _median_ms(run, 5) / batch
+                ms = median_ms(run, 5) / batch
                 row: Row = {"op": f"{op} network {device.type} {'bf16' if fast else 'fp32'}", "batch": batch,
                             "ms_per_image": ms, "images_per_s": 1000 / ms, "flops_per_image": flops[op]}  # fmt: skip
                 if peak_tflops:
@@ -183,27 +183,27 @@ def main() -> None:
     def add(op: str, batch: int, ms_per_image: float) -> None:
         emit({"op": op, "batch": batch, "ms_per_image": ms_per_image, "images_per_s": 1000 / ms_per_image})
 
-    add("ncodec decode (API)", 1, _median_ms(lambda: ncodec.decompress(blob), args.repeat))
+    add("ncodec decode (API)", 1, median_ms(lambda: ncodec.decompress(blob), args.repeat))
     for effort in range(MAX_EFFORT + 1):
         repeat = 3 if effort > 1 else args.repeat
         add(f"ncodec encode effort {effort} (API)", 1,
-            _median_ms(lambda e=effort: ncodec.compress(one[0], manifold=args.manifold, effort=e), repeat))  # fmt: skip
+            median_ms(lambda e=effort: ncodec.compress(one[0], manifold=args.manifold, effort=e), repeat))  # fmt: skip
     for fmt, name in PILLOW.items():
-        add(f"{name} encode (Pillow)", 1, _median_ms(lambda f=fmt: _pillow_encode(one, f), args.repeat))
+        add(f"{name} encode (Pillow)", 1, median_ms(lambda f=fmt: _pillow_encode(one, f), args.repeat))
         single = _pillow_encode(one, fmt)
-        add(f"{name} decode (Pillow)", 1, _median_ms(lambda b=single: _pillow_decode(b), args.repeat))
+        add(f"{name} decode (Pillow)", 1, median_ms(lambda b=single: _pillow_decode(b), args.repeat))
     for batch in [b for b in args.batches if b > 1]:
         chunk = images[:batch]
         blobs = ncodec.compress_batch(chunk, manifold=args.manifold, effort=0)
-        add("ncodec decode (API)", batch, _median_ms(lambda b=blobs: ncodec.decompress_batch(b), 3) / batch)
+        add("ncodec decode (API)", batch, median_ms(lambda b=blobs: ncodec.decompress_batch(b), 3) / batch)
         add("ncodec encode effort 0 (API)", batch,
-            _median_ms(lambda c=chunk: ncodec.compress_batch(c, manifold=args.manifold, effort=0), 3) / batch)  # fmt: skip
+            median_ms(lambda c=chunk: ncodec.compress_batch(c, manifold=args.manifold, effort=0), 3) / batch)  # fmt: skip
         indices = np.stack([ncodec.read_ncz(b).indices[0] for b in blobs])
-        add("generator only", batch, _median_ms(lambda i=indices: decode_latents(m, i, 5), 3) / batch)
+        add("generator only", batch, median_ms(lambda i=indices: decode_latents(m, i, 5), 3) / batch)
         for fmt, name in PILLOW.items():
-            add(f"{name} encode (Pillow)", batch, _median_ms(lambda c=chunk, f=fmt: _pillow_encode(c, f), 3) / batch)
+            add(f"{name} encode (Pillow)", batch, median_ms(lambda c=chunk, f=fmt: _pillow_encode(c, f), 3) / batch)
             coded = _pillow_encode(chunk, fmt)
-            add(f"{name} decode (Pillow)", batch, _median_ms(lambda b=coded: _pillow_decode(b), 3) / batch)
+            add(f"{name} decode (Pillow)", batch, median_ms(lambda b=coded: _pillow_decode(b), 3) / batch)
 
     _network_rows(m, device, network_batches, args.peak_tflops, emit)
     precision = _precision_rows(m, images[: args.precision_images], device)
