@@ -306,8 +306,26 @@ def info(input: str, as_json: bool, quiet: bool) -> None:
 main.add_command(manifolds)
 
 
-class _LazyGroup(click.Group):
-    """A command group whose subcommands load from ``module`` only when used (torch, optional extras)."""
+class OneLineErrorGroup(click.Group):
+    """A group whose commands end bad input (NczError, ValueError, OSError) as one line and its exit status.
+
+    The train and eval commands raise plain ValueErrors for wrong data or options; Ctrl-C ends with 130.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (NczError, ValueError, OSError) as exc:
+            _fail(f"error: {exc}", exc, debug=False)
+        except KeyboardInterrupt as exc:
+            _fail("interrupted", exc, debug=False)
+
+
+class _LazyGroup(OneLineErrorGroup):
+    """A command group whose subcommands load from ``module`` only when used (torch, optional extras).
+
+    Click runs the loaded subcommand through this group, so its errors are reported here.
+    """
 
     module = ""
     attr = ""

@@ -24,6 +24,7 @@ from ncodec import exitcodes, hub, locate, manifest
 from ncodec.errors import ManifoldError, ManifoldNotFoundError, NczError
 from ncodec.locate import Fetch
 from ncodec.manifest import FILENAMES, ROLES, ManifestEntry, Role
+from ncodec.manifold_config import ManifoldConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -263,7 +264,7 @@ def _new_entry(
     """The entry pinning FOLDER's files, and the manifest it goes to; refuses to silently re-pin an id."""
     target = manifest_path or manifest.user_manifest_path()
     existing = manifest.load(target, missing_ok=True)
-    config_id = json.loads((folder / FILENAMES["config"]).read_text()).get("id", "")
+    config_id = ManifoldConfig.load(folder).id  # a folder without a readable manifold.json is refused here
     if target.resolve() != manifest.PACKAGED.resolve() and config_id in manifest.packaged():
         raise ManifoldError(f"{config_id!r} is an id of the packaged manifest; give your manifold its own id")
     base = existing.get(config_id)

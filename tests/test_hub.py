@@ -255,6 +255,13 @@ def test_a_packaged_id_cannot_be_pinned_by_the_user(tmp_path: Path) -> None:
     assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "id of the packaged manifest" in result.stderr
 
 
+def test_registering_a_folder_that_is_no_manifold_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "manifold.json").write_text("{not json")
+    result = cli("register", tmp_path)
+    assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "cannot read" in result.stderr and "manifold.json" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
 def list_states() -> dict[str, str]:
     result = cli("list", "--json")
     assert result.exit_code == 0, result.output

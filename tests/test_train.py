@@ -167,3 +167,73 @@ def test_native_bf16_reads_the_cpu_flags(tmp_path: Path) -> None:
     info.write_text("flags\t\t: fpu sse2 avx2 fma\n")
     assert native_bf16(info) is False
     assert native_bf16(tmp_path / "missing") is None
+
+
+def _ncodec(*args: str | Path) -> tuple[int, str]:
+    """Through the `ncodec` command, whose lazy `train`/`eval` groups report the errors."""
+    from ncodec.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"--data": "EMPTY"}, 1, "no image files"),
+        ({"--latent-dim": "0"}, 2, "--latent-dim"),
+        ({"--epochs": "nan"}, 2, "nan is not a number"),
+        ({"--epochs": "-1"}, 2, "--epochs"),
+        ({"--batch-size": "64"}, 2, "32 training images are fewer than one batch of 64"),
+        ({"--image-size": "24"}, 1, "power of two"),
+        ({"--threads": "0"}, 2, "--threads"),
+    ],
+)
+def test_bad_training_input_is_one_line_with_its_exit_status(
+    tmp_path: Path, images: Path, change: dict[str, str], status: int, message: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    options = dict(zip(TOY[::2], TOY[1::2], strict=True)) | {"--data": str(images), "--epochs": "1", "--out": str(tmp_path)}
+    options |= {k: str(tmp_path / "empty") if v == "EMPTY" else v for k, v in change.items()}
+    code, err = _ncodec("train", "gan", *[x for pair in options.items() for x in pair])
+    assert code == status and message in err and "Traceback" not in err, err
+    assert not (tmp_path / "toy-z12" / "gan_ckpt.pt").exists()
+
+
+def test_eval_of_an_unknown_manifold_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    code, err = _ncodec("eval", "samples", "-m", "nowhere-z100", "-o", tmp_path / "s.png")
+    assert code == 3 and err.count("\n") == 1 and "nowhere-z100" in err and "Traceback" not in err
+
+
+def test_a_run_folder_is_started_over_only_with_force_and_resumed_only_as_it_was_built(tmp_path: Path, images: Path) -> None:
+    _run("gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "1")
+    first = (tmp_path / "toy-z12" / "gan_ckpt.pt").read_bytes()
+    code, err = _ncodec("train", "gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "1", "--seed", "1")
+    assert code == 1 and "already holds a run" in err and (tmp_path / "toy-z12" / "gan_ckpt.pt").read_bytes() == first
+    code, err = _ncodec("train", "gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "2", "--width", "16", "--resume")
+    assert code == 1 and "was trained with width 8 (now 16)" in err and "Traceback" not in err
+    _run("gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "1", "--seed", "1", "--force")
+    assert (tmp_path / "toy-z12" / "gan_ckpt.pt").read_bytes() != first
+    code, err = _ncodec("train", "gan", "--data", images, "--out", tmp_path / "typo", *TOY, "--epochs", "1", "--resume")
+    assert code == 0 and "no checkpoint" in err and "starting a fresh run" in err
+
+
+def test_an_interrupt_saves_a_checkpoint_to_resume_from(tmp_path: Path, images: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ncodec.train.gan
+
+    calls = []
+    real_update = ncodec.train.gan.update_ema
+
+    def interrupted_third_step(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real_update(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ncodec.train.gan, "update_ema", interrupted_third_step)
+    code, err = _ncodec("train", "gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "1")
+    assert code == 130 and "checkpoint saved" in err and "interrupted" in err
+    assert torch.load(tmp_path / "toy-z12" / "gan_ckpt.pt", weights_only=True)["step"] == 2  # mid-epoch: steps 1-2 done
+    monkeypatch.setattr(ncodec.train.gan, "update_ema", real_update)
+    _run("gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "1", "--resume")
+    assert torch.load(tmp_path / "toy-z12" / "gan_ckpt.pt", weights_only=True)["step"] == 4

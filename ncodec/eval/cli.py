@@ -42,7 +42,7 @@ def eval_group() -> None:
 
 @eval_group.command(name="rd")
 @DATA_OPTION
-@click.option("-n", "--count", default=200, show_default=True, help="First N images.")
+@click.option("-n", "--count", type=click.IntRange(1), default=200, show_default=True, help="First N images.")
 @click.option("-m", "--manifold", "manifolds", multiple=True, help="Manifold(s) to run; default: the default manifold.")
 @click.option("--bits", "bits", multiple=True, type=click.IntRange(1, 8), default=(2, 4, 5, 8), show_default=True)
 @click.option("-e", "--effort", "efforts", multiple=True, type=click.IntRange(0, 3), default=(1,), show_default=True)
@@ -78,7 +78,7 @@ def rd_(data: Path, count: int, manifolds: tuple[str, ...], bits: tuple[int, ...
 
 @eval_group.command(name="bit-errors")
 @DATA_OPTION
-@click.option("-n", "--count", default=100, show_default=True, help="First N images.")
+@click.option("-n", "--count", type=click.IntRange(1), default=100, show_default=True, help="First N images.")
 @click.option("-m", "--manifold", help="ncodec manifold (default: the default manifold).")
 @click.option("--rate", "rates", multiple=True, type=click.FloatRange(0, 1, min_open=True), default=bit_errors.RATES, show_default=True,
               help="Bit error rates of the channel.")  # fmt: skip
@@ -226,7 +226,7 @@ def train_classifier_command(
               default=Path("benchmarks/weights/cifar10-resnet9.safetensors"), show_default=True)  # fmt: skip
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=Path("../shared/data/cifar10/test.npz"),
               show_default=True)  # fmt: skip
-@click.option("-n", "--count", type=int, help="First N test images (default: all).")
+@click.option("-n", "--count", type=click.IntRange(1), help="First N test images (default: all).")
 @click.option("-m", "--manifold", "manifolds", multiple=True, help="Manifold(s) for the images' size, e.g. cifar32-z100.")
 @click.option("--bits", "bits", multiple=True, type=click.IntRange(1, 8), default=(2, 4, 5, 8), show_default=True)
 @click.option("-e", "--effort", "efforts", multiple=True, type=click.IntRange(0, 3), default=(1,), show_default=True)

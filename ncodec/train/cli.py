@@ -18,6 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ncodec.cli import OneLineErrorGroup
+from ncodec.format.header import MAX_LATENT_DIM
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.manifolds import open_manifold, save_encoder, save_manifold
 from ncodec.train import distributed
@@ -29,6 +31,21 @@ from ncodec.train.gan import CKPT_NAME, joint_encoder_state, load_generator, tra
 from ncodec.train.perceptual import PerceptualLoss
 
 
+class _Budget(click.ParamType):
+    """A number >= 0 (NaN, which passes every range check, refused by name)."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = click.FloatRange(min=0).convert(value, param, ctx)
+        if number != number:
+            self.fail("nan is not a number", param, ctx)
+        return float(number)
+
+
+BUDGET = _Budget()
+
+
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--data", "data", multiple=True, required=True, type=click.Path(exists=True, path_type=Path),
@@ -36,19 +53,20 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
                      help="Runs folder; this run lives in OUT/ID."),
         click.option("--id", "manifold_id", required=True, help="Manifold id, e.g. faces64-z100."),
-        click.option("--image-size", default=64, show_default=True),
-        click.option("--latent-dim", default=100, show_default=True),
-        click.option("--width", default=32, show_default=True, help="Base feature width of the networks."),
+        click.option("--image-size", type=click.IntRange(8), default=64, show_default=True, help="A power of two."),
+        click.option("--latent-dim", type=click.IntRange(1, MAX_LATENT_DIM), default=100, show_default=True),
+        click.option("--width", type=click.IntRange(1), default=32, show_default=True, help="Base feature width of the networks."),
         click.option("--encoder-width", type=click.IntRange(min=1),
                      help="Base width of the encoder alone (default: --width); it runs only when encoding."),
         click.option("--description", default="", help="Stored in manifold.json."),
-        click.option("--batch-size", default=64, show_default=True),
-        click.option("--epochs", type=float, help="Total epochs (stage 1 for `manifold`)."),
-        click.option("--minutes", type=float, help="Total training minutes (stage 1 for `manifold`)."),
+        click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True),
+        click.option("--epochs", type=BUDGET, help="Total epochs (stage 1 for `manifold`)."),
+        click.option("--minutes", type=BUDGET, help="Total training minutes (stage 1 for `manifold`)."),
         click.option("--seed", default=0, show_default=True),
         click.option("--resume", is_flag=True, help="Continue from the run's checkpoints."),
-        click.option("--device", default="auto", show_default=True, help="cpu, cuda or auto."),
-        click.option("--threads", type=int, help="torch CPU threads (default: torch's choice)."),
+        click.option("--force", is_flag=True, help="Start over in a run folder that holds a run (its checkpoints are replaced)."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
+        click.option("--threads", type=click.IntRange(1), help="torch CPU threads (default: torch's choice)."),
         click.option("--bits", type=click.IntRange(1, 8), default=5, show_default=True,
                      help="Bits per entry the manifold is tuned for: training adds uniform noise of one such quantiser cell to the codes."),
         click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
@@ -71,6 +89,8 @@ def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> tu
     else:
         config = replace(decoder_of, id=opts["manifold_id"], description=opts["description"] or decoder_of.description,
                          encoder_width=opts["encoder_width"])  # fmt: skip
+    if opts["device"] == "cuda" and not torch.cuda.is_available():
+        raise click.UsageError(f"--device cuda: this torch ({torch.__version__}) sees no CUDA device")
     world, device = distributed.setup(opts["device"])
     if opts["precision"] == "bf16" and device.type == "cpu" and native_bf16() is False and world.main:
         click.echo("warning: this CPU has no native bf16 (no avx512_bf16 or amx_bf16 in /proc/cpuinfo): "
@@ -78,6 +98,8 @@ def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> tu
     if opts["batch_size"] % world.size:
         raise click.UsageError(f"--batch-size {opts['batch_size']} must be a multiple of the {world.size} processes")
     images = load_images(opts["data"], config.image_size)
+    if len(images) < opts["batch_size"]:
+        raise click.UsageError(f"{len(images)} training images are fewer than one batch of {opts['batch_size']}: lower --batch-size")
     if world.main:
         click.echo(f"{len(images)} training images from {len(opts['data'])} source(s); {world.size} process(es) on {device}", err=True)
     return config, images, opts["out"] / config.id, device, world
@@ -85,7 +107,8 @@ def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> tu
 
 def _shared(opts: dict[str, Any], device: torch.device, world: World) -> dict[str, Any]:
     """Keywords both stages take from the command line."""
-    return {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "device": device, "world": world,
+    return {"batch_size": opts["batch_size"], "seed": opts["seed"], "resume": opts["resume"], "force": opts["force"],
+            "device": device, "world": world,
             "bits": opts["bits"], "precision": opts["precision"]}  # fmt: skip
 
 
@@ -96,17 +119,7 @@ def _budget(epochs: float | None, minutes: float | None) -> Budget:
         raise click.UsageError(str(exc)) from None
 
 
-class _TrainGroup(click.Group):
-    """A wrong input (an unreadable data file, a resume that does not match its run) is a one-line error, not a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-@click.group(cls=_TrainGroup)
+@click.group(cls=OneLineErrorGroup)  # as `python -m ncodec.train.cli` (torchrun); `ncodec train` reports through its own group
 def train() -> None:
     """Train manifolds: a GAN decoder, then an encoder into its latent space."""
 
@@ -176,8 +189,8 @@ def encoder(perceptual_weight: float, encoder_lr: float, decoder_id: str | None,
 
 @train.command()
 @_common
-@click.option("--encoder-epochs", type=float, help="Total epochs of stage 2.")
-@click.option("--encoder-minutes", type=float, help="Total minutes of stage 2.")
+@click.option("--encoder-epochs", type=BUDGET, help="Total epochs of stage 2.")
+@click.option("--encoder-minutes", type=BUDGET, help="Total minutes of stage 2.")
 @_stage2
 @_recon
 def manifold(

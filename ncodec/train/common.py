@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import math
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +20,9 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
+
+from ncodec.manifold_config import ManifoldConfig
 
 Precision = Literal["fp32", "bf16"]
 PRECISIONS: tuple[Precision, ...] = ("fp32", "bf16")
@@ -36,6 +41,8 @@ class Budget:
     def __post_init__(self) -> None:
         if self.epochs is None and self.minutes is None:
             raise ValueError("give a budget in epochs, minutes or both")
+        if any(not value >= 0 for value in (self.epochs, self.minutes) if value is not None):  # NaN too
+            raise ValueError(f"a budget is a number >= 0, got epochs={self.epochs}, minutes={self.minutes}")
 
     def progress(self, step: int, steps_per_epoch: int, seconds: float) -> float:
         """Fraction of the budget used, 0..1+; drives stopping and the encoder's cosine schedule.
@@ -98,6 +105,47 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
     """Our own checkpoints hold only tensors and plain values, so weights_only loading suffices."""
     return torch.load(path, map_location=device, weights_only=True)
+
+
+@contextlib.contextmanager
+def checkpoint_on_interrupt(checkpoint: Callable[[], None], single_process: bool) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM, which the CLI turns into it) saves the run first: --resume then loses only the step in progress.
+
+    Under torchrun the processes may stop at different steps, so there the last epoch's checkpoint stays.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        if single_process:
+            checkpoint()
+            tqdm.write("interrupted: checkpoint saved, --resume continues from it", file=sys.stderr)
+        raise
+
+
+_ARCHITECTURE = ("image_size", "channels", "latent_dim", "width", "encoder_width")
+
+
+def resume_state(path: Path, config: ManifoldConfig, device: torch.device, resume: bool, force: bool) -> dict[str, Any] | None:
+    """The checkpoint a run continues from, or None for a fresh start.
+
+    A run folder holding a checkpoint is started over only with ``force`` (its weights may be all
+    there is of hours of training); ``resume`` without one starts fresh and says so; a checkpoint of
+    another architecture is refused by name instead of failing deep inside load_state_dict.
+    """
+    if not path.is_file():
+        if resume and not any(path.parent.glob("*_ckpt.pt")):  # stage 2 of a resumed `manifold` starts fresh by design
+            tqdm.write(f"warning: --resume: no checkpoint at {path}; starting a fresh run", file=sys.stderr)
+        return None
+    if not resume:
+        if force:
+            return None
+        raise ValueError(f"{path.parent} already holds a run ({path.name}): --resume continues it, --force starts it over")
+    state = load_checkpoint(path, device)
+    saved, wanted = json.loads(state["config"]), json.loads(config.to_json())
+    differ = [f"{k} {saved.get(k)} (now {wanted.get(k)})" for k in _ARCHITECTURE if saved.get(k) != wanted.get(k)]
+    if differ:
+        raise ValueError(f"{path} was trained with {', '.join(differ)}: resume it with the options it was started with")
+    return state
 
 
 def cosine(progress: float) -> float:

@@ -27,6 +27,7 @@ from ncodec.train.common import (
     Precision,
     autocast,
     channels_last,
+    checkpoint_on_interrupt,
     cosine,
     epoch_order,
     load_checkpoint,
@@ -35,6 +36,7 @@ from ncodec.train.common import (
     random_flip,
     rank_rng,
     restore_rng,
+    resume_state,
     save_checkpoint,
 )
 from ncodec.train.distributed import SINGLE, World, check_in_sync
@@ -63,6 +65,7 @@ def train_encoder(
     batch_size: int = 64,
     seed: int = 0,
     resume: bool = False,
+    force: bool = False,
     device: torch.device | None = None,
     lr: float = 1e-3,
     bits: int = 5,
@@ -92,8 +95,8 @@ def train_encoder(
     opt = torch.optim.Adam(enc.parameters(), lr=lr)
     rng = rank_rng(seed, world.rank)
     step, seconds = 0, 0.0
-    if resume and ckpt_path.is_file():
-        state = load_checkpoint(ckpt_path, device)
+    state = resume_state(ckpt_path, config, device, resume, force)
+    if state is not None:
         enc.load_state_dict(state["encoder"])
         opt.load_state_dict(state["opt"])
         restore_rng(rng, state, world.rank, world.size)
@@ -111,34 +114,36 @@ def train_encoder(
             save_checkpoint(ckpt_path, state)
 
     net.train()
-    total = 0.0
+    total, last_log = 0.0, step  # a resumed run's first row averages fewer than log_every steps
     bar = tqdm(desc="encoder", unit="step", initial=step, mininterval=5, disable=not world.main)
     start = time.monotonic() - seconds
-    while (progress := budget.progress(step, steps_per_epoch, seconds)) < 1.0:
-        rate = lr * cosine(progress)
-        for group in opt.param_groups:
-            group["lr"] = rate
-        idx = world.shard(epoch_order(len(images), batch_size, seed, step // steps_per_epoch)[step % steps_per_epoch])
-        x = nhwc(random_flip(to_network_range(images[idx]), rng).to(device))
-        with autocast(device, precision):
-            z = net(x).float()
-            if torch.rand((), generator=rng).item() < noise_prob:
-                z = quantization_noise(z, bits, rng)
-            loss = loss_fn(decoder(z).float(), x).float()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    with checkpoint_on_interrupt(checkpoint, single_process=world.size == 1):
+        while (progress := budget.progress(step, steps_per_epoch, seconds)) < 1.0:
+            rate = lr * cosine(progress)
+            for group in opt.param_groups:
+                group["lr"] = rate
+            idx = world.shard(epoch_order(len(images), batch_size, seed, step // steps_per_epoch)[step % steps_per_epoch])
+            x = nhwc(random_flip(to_network_range(images[idx]), rng).to(device))
+            with autocast(device, precision):
+                z = net(x).float()
+                if torch.rand((), generator=rng).item() < noise_prob:
+                    z = quantization_noise(z, bits, rng)
+                loss = loss_fn(decoder(z).float(), x).float()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
 
-        step += 1
-        seconds = world.agree(time.monotonic() - start)
-        total += loss.item()
-        bar.update()
-        if step % log_every == 0 and log is not None:
-            log.write(step=step, loss=total / log_every, lr=rate, seconds=seconds)
-            bar.set_postfix(loss=f"{total / log_every:.4f}", lr=f"{rate:.2e}", ep=step // steps_per_epoch)
-            total = 0.0
-        if step % steps_per_epoch == 0:
-            checkpoint()
+            step += 1
+            seconds = world.agree(time.monotonic() - start)
+            total += loss.item()
+            bar.update()
+            if step % log_every == 0 and log is not None:
+                mean = total / (step - last_log)
+                log.write(step=step, loss=mean, lr=rate, seconds=seconds)
+                bar.set_postfix(loss=f"{mean:.4f}", lr=f"{rate:.2e}", ep=step // steps_per_epoch)
+                total, last_log = 0.0, step
+            if step % steps_per_epoch == 0:
+                checkpoint()
     bar.close()
     check_in_sync(enc, world)
     checkpoint()

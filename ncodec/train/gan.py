@@ -34,6 +34,7 @@ from ncodec.train.common import (
     Precision,
     autocast,
     channels_last,
+    checkpoint_on_interrupt,
     epoch_order,
     load_checkpoint,
     nhwc,
@@ -41,6 +42,7 @@ from ncodec.train.common import (
     random_flip,
     rank_rng,
     restore_rng,
+    resume_state,
     save_checkpoint,
 )
 from ncodec.train.distributed import SINGLE, World, average_gradients, broadcast_parameters, check_in_sync
@@ -121,6 +123,7 @@ def train_gan(
     batch_size: int = 64,
     seed: int = 0,
     resume: bool = False,
+    force: bool = False,
     device: torch.device | None = None,
     lr: float = 2e-4,
     r1_gamma: float = 0.2,
@@ -136,6 +139,7 @@ def train_gan(
     """Train until ``budget`` is spent, checkpointing every epoch; return the EMA generator (eval mode).
 
     ``batch_size`` is the global batch: under torchrun each of the ``world`` processes takes its share.
+    ``resume``/``force``: continue the run folder's checkpoint / start over in it (``common.resume_state``).
     ``recon_weight`` > 0 trains an encoder jointly (module docstring); ``bits`` and ``noise_prob`` set its noise.
     ``precision`` "bf16" runs the forward passes under bf16 autocast (``common.autocast``).
     """
@@ -161,8 +165,8 @@ def train_gan(
         parts += [(enc, "enc"), (opt_e, "opt_e")]
     rng = rank_rng(seed, world.rank)
     step, seconds = 0, 0.0
-    if resume and ckpt_path.is_file():
-        state = load_checkpoint(ckpt_path, device)
+    state = resume_state(ckpt_path, config, device, resume, force)
+    if state is not None:
         if ("enc" in state) != (enc is not None):
             raise ValueError(f"{ckpt_path} was trained with{'' if 'enc' in state else 'out'} --recon-weight; resume it the same way")
         for obj, key in parts:
@@ -184,71 +188,72 @@ def train_gan(
             save_checkpoint(ckpt_path, state)
 
     gen.train()
-    sums = np.zeros(3)
+    sums, last_log = np.zeros(3), step  # a resumed run's first row averages fewer than log_every steps
     r1 = torch.zeros(())
     bar = tqdm(desc="gan", unit="step", initial=step, mininterval=5, disable=not world.main)
     start = time.monotonic() - seconds
-    while budget.progress(step, steps_per_epoch, seconds) < 1.0:
-        order = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)
-        idx = world.shard(order[step % steps_per_epoch])
-        real = nhwc(random_flip(to_network_range(images[idx]), rng).to(device))
-        z = sample_prior(len(idx), config.latent_dim, rng).to(device)
-        with autocast(device, precision):
-            if enc is None:
-                fake = gen(z).float()
-            else:  # one generator batch for both, so BatchNorm sees the mixture it is recalibrated on at the end
-                codes = enc(real).float()
-                if torch.rand((), generator=rng).item() < noise_prob:
-                    codes = quantization_noise(codes, bits, rng)
-                fake, rec = gen(torch.cat([z, codes])).float().split(len(idx))
+    with checkpoint_on_interrupt(checkpoint, single_process=world.size == 1):
+        while budget.progress(step, steps_per_epoch, seconds) < 1.0:
+            order = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)
+            idx = world.shard(order[step % steps_per_epoch])
+            real = nhwc(random_flip(to_network_range(images[idx]), rng).to(device))
+            z = sample_prior(len(idx), config.latent_dim, rng).to(device)
+            with autocast(device, precision):
+                if enc is None:
+                    fake = gen(z).float()
+                else:  # one generator batch for both, so BatchNorm sees the mixture it is recalibrated on at the end
+                    codes = enc(real).float()
+                    if torch.rand((), generator=rng).item() < noise_prob:
+                        codes = quantization_noise(codes, bits, rng)
+                    fake, rec = gen(torch.cat([z, codes])).float().split(len(idx))
 
-        # Discriminator: softplus(D(fake)) + softplus(-D(real)), plus R1 on reals every r1_every steps.
-        disc.requires_grad_(True)
-        lazy_r1 = r1_every > 0 and step % r1_every == 0
-        real.requires_grad_(lazy_r1)
-        with autocast(device, precision):
-            real_logits, fake_logits = disc(real).float(), disc(fake.detach()).float()
-        d_loss = F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
-        total = d_loss
-        if lazy_r1:
-            (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-            r1 = grad.square().sum(dim=(1, 2, 3)).mean()
-            total = d_loss + 0.5 * r1_gamma * r1_every * r1
-        opt_d.zero_grad(set_to_none=True)
-        total.backward()
-        average_gradients(disc.parameters(), world)
-        opt_d.step()
+            # Discriminator: softplus(D(fake)) + softplus(-D(real)), plus R1 on reals every r1_every steps.
+            disc.requires_grad_(True)
+            lazy_r1 = r1_every > 0 and step % r1_every == 0
+            real.requires_grad_(lazy_r1)
+            with autocast(device, precision):
+                real_logits, fake_logits = disc(real).float(), disc(fake.detach()).float()
+            d_loss = F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
+            total = d_loss
+            if lazy_r1:
+                (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+                r1 = grad.square().sum(dim=(1, 2, 3)).mean()
+                total = d_loss + 0.5 * r1_gamma * r1_every * r1
+            opt_d.zero_grad(set_to_none=True)
+            total.backward()
+            average_gradients(disc.parameters(), world)
+            opt_d.step()
 
-        # Generator: non-saturating softplus(-D(G(z))) through the freshly updated D (+ reconstruction).
-        disc.requires_grad_(False)
-        with autocast(device, precision):
-            fake_logits = disc(fake).float()
-        g_loss = F.softplus(-fake_logits).mean()
-        recon = F.mse_loss(rec, real.detach()) if enc is not None else torch.zeros(())
-        opt_g.zero_grad(set_to_none=True)
-        if enc is not None:
-            opt_e.zero_grad(set_to_none=True)
-        (g_loss + recon_weight * recon).backward()
-        average_gradients(gen.parameters(), world)
-        opt_g.step()
-        if enc is not None:
-            average_gradients(enc.parameters(), world)
-            opt_e.step()
-        update_ema(ema, gen, min(ema_decay, (1 + step) / (10 + step)))
+            # Generator: non-saturating softplus(-D(G(z))) through the freshly updated D (+ reconstruction).
+            disc.requires_grad_(False)
+            with autocast(device, precision):
+                fake_logits = disc(fake).float()
+            g_loss = F.softplus(-fake_logits).mean()
+            recon = F.mse_loss(rec, real.detach()) if enc is not None else torch.zeros(())
+            opt_g.zero_grad(set_to_none=True)
+            if enc is not None:
+                opt_e.zero_grad(set_to_none=True)
+            (g_loss + recon_weight * recon).backward()
+            average_gradients(gen.parameters(), world)
+            opt_g.step()
+            if enc is not None:
+                average_gradients(enc.parameters(), world)
+                opt_e.step()
+            update_ema(ema, gen, min(ema_decay, (1 + step) / (10 + step)))
 
-        step += 1
-        seconds = world.agree(time.monotonic() - start)
-        sums += (d_loss.item(), g_loss.item(), recon.item())
-        bar.update()
-        if step % log_every == 0 and log is not None:
-            d_mean, g_mean, recon_mean = sums / log_every
-            log.write(step=step, d_loss=d_mean, g_loss=g_mean, r1=r1.item(), recon=recon_mean, seconds=seconds)
-            bar.set_postfix(
-                d=f"{d_mean:.3f}", g=f"{g_mean:.3f}", r1=f"{r1.item():.3f}", rec=f"{recon_mean:.4f}", ep=step // steps_per_epoch
-            )
-            sums[:] = 0
-        if step % steps_per_epoch == 0:
-            checkpoint()
+            step += 1
+            seconds = world.agree(time.monotonic() - start)
+            sums += (d_loss.item(), g_loss.item(), recon.item())
+            bar.update()
+            if step % log_every == 0 and log is not None:
+                d_mean, g_mean, recon_mean = sums / (step - last_log)
+                log.write(step=step, d_loss=d_mean, g_loss=g_mean, r1=r1.item(), recon=recon_mean, seconds=seconds)
+                bar.set_postfix(
+                    d=f"{d_mean:.3f}", g=f"{g_mean:.3f}", r1=f"{r1.item():.3f}", rec=f"{recon_mean:.4f}", ep=step // steps_per_epoch
+                )
+                sums[:], last_log = 0, step
+            if step % steps_per_epoch == 0:
+                checkpoint()
     bar.close()
     recalibrate_bn(ema, config.latent_dim, device, codes=None if enc is None else _encode_sample(enc, images, device))
     check_in_sync(ema, world)
