@@ -39,6 +39,10 @@ def test_rd_report(tmp_path: Path) -> None:
     j2k = [r for r in rows if r["codec"] == "JPEG2000"]
     assert all(r["payload_bpp"] == r["file_bpp"] for r in j2k)  # a raw codestream is all payload
     assert "| ncodec tiny-rgb | NCode(12,2) effort 0 |" in (out / "results.md").read_text()
+    progress = [line.split(None, 2)[2] for line in result.stderr.splitlines() if line.split()[1:2] == ["s"]]
+    assert [line.rsplit(":", 1)[0] for line in progress] == [  # one line per point, as each is done
+        "ncodec tiny-rgb NCode(12,2) effort 0", "ncodec tiny-rgb NCode(12,4) effort 0",
+        *(f"JPEG quality={q}" for q in (1, 5, 10, 20, 40)), *(f"JPEG2000 rate 1:{r}" for r in (100, 50, 30, 15))]  # fmt: skip
     with Image.open(out / "rd.png") as plot, Image.open(out / "grid.png") as grid:
         assert plot.format == grid.format == "PNG"
         assert grid.size == (190 + 6 * 48, 48 * 5)  # originals, NCode at b = 2 and 4, JPEG and JPEG 2000; 24 px at 2x

@@ -62,12 +62,16 @@ def rd_(data: Path, count: int, manifolds: tuple[str, ...], bits: tuple[int, ...
 
     images = _images(data, count)
     start = time.perf_counter()
+
+    def report(point: rd.Point) -> None:  # a run takes minutes: say what is done as it goes
+        click.echo(f"{time.perf_counter() - start:6.0f} s  {point.codec} {point.setting}: {point.psnr:.2f} dB", err=True)
+
     points = []
     for manifold in manifolds or (ncodec.DEFAULT_MANIFOLD,):
-        points += rd.ncode_points(images, manifold, bits, efforts)
+        points += rd.ncode_points(images, manifold, bits, efforts, report)
     for fmt in codecs:
         if fmt != "none":
-            points += rd.pillow_points(images, fmt)
+            points += rd.pillow_points(images, fmt, report=report)
     if peers:
         points += _peer().peer_points(images, list(peers))
     seconds = time.perf_counter() - start

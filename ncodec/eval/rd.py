@@ -13,7 +13,7 @@ import collections
 import io
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -72,8 +72,10 @@ def measured(codec: str, setting: str, images: np.ndarray, decoded: np.ndarray, 
     )
 
 
-def ncode_points(images: np.ndarray, manifold: str, bits: Sequence[int], efforts: Sequence[int]) -> list[Point]:
-    """NCode(M, b) for each b and effort: one encode (timed) and decode per setting."""
+def ncode_points(
+    images: np.ndarray, manifold: str, bits: Sequence[int], efforts: Sequence[int], report: Callable[[Point], None] | None = None
+) -> list[Point]:
+    """NCode(M, b) for each b and effort: one encode (timed) and decode per setting; ``report`` sees each point when done."""
     import ncodec
 
     points = []
@@ -92,6 +94,8 @@ def ncode_points(images: np.ndarray, manifold: str, bits: Sequence[int], efforts
             file_bits = 8 * float(np.mean([len(x) for x in blobs]))
             point = measured(f"ncodec {manifold}", setting, images, decoded, payload_bits, file_bits, encode_ms)
             points.append(replace(point, bits=b, effort=effort))
+            if report is not None:
+                report(points[-1])
     return points
 
 
@@ -100,8 +104,13 @@ def _choices(ids: Iterable[str]) -> str:
     return "".join(f", {i} x {n}" for i, n in collections.Counter(ids).most_common())
 
 
-def pillow_points(images: np.ndarray, fmt: str, settings: Sequence[tuple[str, dict[str, Any]]] | None = None) -> list[Point]:
-    """A Pillow codec at each setting (default: its sweep in SWEEPS)."""
+def pillow_points(
+    images: np.ndarray,
+    fmt: str,
+    settings: Sequence[tuple[str, dict[str, Any]]] | None = None,
+    report: Callable[[Point], None] | None = None,
+) -> list[Point]:
+    """A Pillow codec at each setting (default: its sweep in SWEEPS); ``report`` sees each point when done."""
     points = []
     for setting, options in settings if settings is not None else SWEEPS[fmt]:
         decoded, file_bits, payload_bits = [], 0.0, 0.0
@@ -114,6 +123,8 @@ def pillow_points(images: np.ndarray, fmt: str, settings: Sequence[tuple[str, di
             decoded.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
         payload = payload_bits / len(images) if fmt in ("JPEG", "JPEG2000") else None
         points.append(measured(fmt, setting, images, np.stack(decoded), payload, file_bits / len(images)))
+        if report is not None:
+            report(points[-1])
     return points
 
 
