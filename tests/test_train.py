@@ -237,3 +237,19 @@ def test_an_interrupt_saves_a_checkpoint_to_resume_from(tmp_path: Path, images: 
     monkeypatch.setattr(ncodec.train.gan, "update_ema", real_update)
     _run("gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "1", "--resume")
     assert torch.load(tmp_path / "toy-z12" / "gan_ckpt.pt", weights_only=True)["step"] == 4
+
+
+def test_files_that_are_not_npz_archives_are_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "garbage.npz").write_bytes(bytes(range(256)))
+    np.save(tmp_path / "single.npy", np.zeros(3))
+    (tmp_path / "single.npy").rename(tmp_path / "single.npz")
+    for name, message in [("garbage.npz", "not an .npz archive"), ("single.npz", "a single array, not an .npz archive")]:
+        code, err = _ncodec("train", "gan", "--data", tmp_path / name, "--out", tmp_path, *TOY, "--epochs", "1")
+        assert code == 1 and f"{name}: {message}" in err and "pickle" not in err, err
+
+
+def test_training_under_a_packaged_id_says_what_that_means(tmp_path: Path, images: Path) -> None:
+    from ncodec.manifolds import DEFAULT_MANIFOLD
+
+    code, err = _ncodec("train", "gan", "--data", images, "--out", tmp_path, *TOY[2:], "--id", DEFAULT_MANIFOLD, "--epochs", "1")
+    assert code == 0 and f"note: {DEFAULT_MANIFOLD} is a packaged manifold id" in err

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ncodec import manifest
 from ncodec.cli import OneLineErrorGroup
 from ncodec.format.header import MAX_LATENT_DIM
 from ncodec.manifold_config import ManifoldConfig
@@ -92,6 +93,10 @@ def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> tu
     if opts["device"] == "cuda" and not torch.cuda.is_available():
         raise click.UsageError(f"--device cuda: this torch ({torch.__version__}) sees no CUDA device")
     world, device = distributed.setup(opts["device"])
+    if config.id in manifest.packaged() and world.main:
+        click.echo(f"note: {config.id} is a packaged manifold id: ncodec keeps finding the bundled or pinned files for it before "
+                   "NCODEC_MANIFOLD_PATH; train under an id of your own unless you are replacing the packaged weights "
+                   "(docs/manifolds.md)", err=True)  # fmt: skip
     if opts["precision"] == "bf16" and device.type == "cpu" and native_bf16() is False and world.main:
         click.echo("warning: this CPU has no native bf16 (no avx512_bf16 or amx_bf16 in /proc/cpuinfo): "
                    "--precision bf16 is emulated and 15-20x slower than fp32 here", err=True)  # fmt: skip

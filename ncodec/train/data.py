@@ -34,7 +34,15 @@ def jpeg_images(blob: np.ndarray, offsets: np.ndarray) -> list[Image.Image]:
 
 
 def _load_npz(path: Path, size: int) -> np.ndarray:
-    with np.load(path) as data:
+    try:
+        archive = np.load(path)  # an .npz of arrays; anything else (a pickle, a .npy, garbage) is refused here
+    except ValueError:  # numpy's own words here are about pickles, which would only confuse
+        raise ValueError(f"{path}: not an .npz archive") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: a single array, not an .npz archive of named arrays")
+    with archive as data:
         key = next((k for k in ("images", "frames") if k in data), None)
         if key is not None:  # "frames": video sets, whose frames train a video manifold as plain images
             images = data[key]
