@@ -310,15 +310,19 @@ class OneLineErrorGroup(click.Group):
     """A group whose commands end bad input (NczError, ValueError, OSError) as one line and its exit status.
 
     The train and eval commands raise plain ValueErrors for wrong data or options; Ctrl-C ends with 130.
+    NCODEC_DEBUG=1 adds the traceback (these groups have no --debug option of their own).
     """
 
     def invoke(self, ctx: click.Context) -> Any:
+        import os
+
+        debug = bool(os.environ.get("NCODEC_DEBUG"))
         try:
             return super().invoke(ctx)
         except (NczError, ValueError, OSError) as exc:
-            _fail(f"error: {exc}", exc, debug=False)
+            _fail(f"error: {exc}", exc, debug)
         except KeyboardInterrupt as exc:
-            _fail("interrupted", exc, debug=False)
+            _fail("interrupted", exc, debug)
 
 
 class _LazyGroup(OneLineErrorGroup):

@@ -253,3 +253,12 @@ def test_training_under_a_packaged_id_says_what_that_means(tmp_path: Path, image
 
     code, err = _ncodec("train", "gan", "--data", images, "--out", tmp_path, *TOY[2:], "--id", DEFAULT_MANIFOLD, "--epochs", "1")
     assert code == 0 and f"note: {DEFAULT_MANIFOLD} is a packaged manifold id" in err
+
+
+def test_ncodec_debug_adds_the_traceback_to_a_training_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "empty").mkdir()
+    args = ("train", "gan", "--data", tmp_path / "empty", "--out", tmp_path, *TOY, "--epochs", "1")
+    assert "Traceback" not in _ncodec(*args)[1]
+    monkeypatch.setenv("NCODEC_DEBUG", "1")
+    code, err = _ncodec(*args)
+    assert code == 1 and "Traceback" in err and err.rstrip().endswith("no image files")
