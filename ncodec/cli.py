@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+ENCODE_BATCH = 32
+"""Images one `ncodec encode` of several files codes together: latent refinement batches across them
+(effort 1 on faces64-z100, AVX2 VM: 261 ms an image one at a time, 71 in 16s, 55 in 32s)."""
+
 
 def _fail(message: str, exc: BaseException, debug: bool) -> None:
     if debug:
@@ -166,7 +170,7 @@ def encode(
     With several inputs, a bad one is reported and skipped; the exit status is the first failure's.
     """
     from ncodec.clips import is_clip_path, read_clip
-    from ncodec.codec import compress
+    from ncodec.codec import compress_batch
     from ncodec.format import read_ncz
     from ncodec.manifolds import DEFAULT_MANIFOLD
     from ncodec.video import DEFAULT_KEYFRAME_INTERVAL, DEFAULT_VIDEO_MANIFOLD, compress_video
@@ -175,37 +179,57 @@ def encode(
     claimed: dict[Path, str] = {}
     as_clip = video or keyframe_interval is not None or huffman
 
+    def is_clip(source: str) -> bool:
+        return as_clip or (source != cli_io.STDIO and is_clip_path(source))
+
+    def prepare(source: str) -> tuple[str, Any]:
+        """An image's output checked and its pixels read: all of coding it but the networks."""
+        target = cli_io.target(source, output, into_folder, ".ncz")
+        cli_io.check_target(source, target, force, claimed)
+        if fps is not None:
+            click.echo(f"ncodec: warning: {source} is coded as an image: --fps applies to clips only", err=True)
+        return target, cli_io.open_image(cli_io.read_input(source), source)
+
+    def code(items: list[tuple[str, tuple[str, Any]]]) -> list[str]:
+        """Prepared images through the networks together (refinement batches across them), then written."""
+        with announce_fetches(quiet):
+            images = [image for _, (_, image) in items]
+            blobs = compress_batch(images, manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
+        summaries = []
+        for (_, (target, _)), blob in zip(items, blobs, strict=True):
+            cli_io.write_output(target, blob, make_folder=into_folder)
+            parsed = read_ncz(blob)
+            summaries.append(cli_io.summary(target, parsed.header, len(blob), parsed.payload_bits))
+        return summaries
+
     def job(source: str) -> str:
+        if not is_clip(source):
+            return code([(source, prepare(source))])[0]
         target = cli_io.target(source, output, into_folder, ".ncz")
         cli_io.check_target(source, target, force, claimed)
         folder = source != cli_io.STDIO and Path(source).is_dir()
-        data = b"" if folder else cli_io.read_input(source)
-        with announce_fetches(quiet):
-            if as_clip or (source != cli_io.STDIO and is_clip_path(source)):
-                clip = read_clip(Path(source), None if folder else data)
-                with cli_io.progress(f"encoding {source}", len(clip.frames), quiet) as update:
-                    blob = compress_video(
-                        clip.frames,
-                        manifold=manifold or DEFAULT_VIDEO_MANIFOLD,
-                        keyframe_interval=keyframe_interval or DEFAULT_KEYFRAME_INTERVAL,
-                        bits=bits,
-                        huffman=huffman,
-                        fps=fps or clip.fps,
-                        effort=effort,
-                        robust=robust,
-                        progress=update,
-                    )
-            else:
-                if fps is not None:
-                    click.echo(f"ncodec: warning: {source} is coded as an image: --fps applies to clips only", err=True)
-                image = cli_io.open_image(data, source)
-                blob = compress(image, manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
+        clip = read_clip(Path(source), None if folder else cli_io.read_input(source))
+        with announce_fetches(quiet), cli_io.progress(f"encoding {source}", len(clip.frames), quiet) as update:
+            blob = compress_video(
+                clip.frames,
+                manifold=manifold or DEFAULT_VIDEO_MANIFOLD,
+                keyframe_interval=keyframe_interval or DEFAULT_KEYFRAME_INTERVAL,
+                bits=bits,
+                huffman=huffman,
+                fps=fps or clip.fps,
+                effort=effort,
+                robust=robust,
+                progress=update,
+            )
         cli_io.write_output(target, blob, make_folder=into_folder)
         parsed = read_ncz(blob)
         return cli_io.summary(target, parsed.header, len(blob), parsed.payload_bits)
 
     with _offline(offline):
-        cli_io.run_each(inputs, quiet, job)
+        if len(inputs) > 1 and not any(map(is_clip, inputs)):
+            cli_io.run_batched(inputs, quiet, prepare, code, ENCODE_BATCH)
+        else:
+            cli_io.run_each(inputs, quiet, job)
 
 
 @main.command()

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -89,27 +89,90 @@ def check_target(source: str, output: str, force: bool, claimed: dict[Path, str]
     claimed[key] = source
 
 
+FileError = (NczError, OutputExistsError, OSError)
+"""What one bad input raises: reported and skipped when there are several."""
+
+Prepared = TypeVar("Prepared")
+
+
+class _Failures:
+    """The bad inputs of a run: each reported as it happens, then a total and the first one's exit status."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.failed: list[tuple[str, BaseException]] = []
+
+    def add(self, source: str, exc: BaseException) -> None:
+        message = str(exc)
+        click.echo(f"ncodec: error: {message if message.startswith(f'{source}:') else f'{source}: {message}'}", err=True)
+        self.failed.append((source, exc))
+
+    def exit_if_any(self) -> None:
+        if self.failed:
+            names = ", ".join(name for name, _ in self.failed)
+            click.echo(f"ncodec: {len(self.failed)} of {self.total} files failed: {names}", err=True)
+            sys.exit(exitcodes.for_error(self.failed[0][1]))
+
+
 def run_each(inputs: tuple[str, ...], quiet: bool, job: Callable[[str], str]) -> None:
     """Run ``job`` on each input and print its summary; a bad file is reported and skipped.
 
     The exit status is the first failure's. With a single input its error propagates, to be
     reported by the command's error handler.
     """
-    failed: list[tuple[str, BaseException]] = []
+    failures = _Failures(len(inputs))
     for source in inputs:
         try:
             summary = job(source)
             if not quiet:
                 click.echo(summary, err=True)
-        except (NczError, OutputExistsError, OSError) as exc:
+        except FileError as exc:
             if len(inputs) == 1:
                 raise
-            message = str(exc)
-            click.echo(f"ncodec: error: {message if message.startswith(f'{source}:') else f'{source}: {message}'}", err=True)
-            failed.append((source, exc))
-    if failed:
-        click.echo(f"ncodec: {len(failed)} of {len(inputs)} files failed: {', '.join(name for name, _ in failed)}", err=True)
-        sys.exit(exitcodes.for_error(failed[0][1]))
+            failures.add(source, exc)
+    failures.exit_if_any()
+
+
+def run_batched(
+    inputs: tuple[str, ...],
+    quiet: bool,
+    prepare: Callable[[str], Prepared],
+    code: Callable[[list[tuple[str, Prepared]]], list[str]],
+    size: int,
+) -> None:
+    """``run_each`` for work that is cheaper together (latent refinement batches across images).
+
+    Each input is prepared alone (read, checked: a bad one is reported and skipped), then ``code``
+    handles up to ``size`` of them at once and returns their summaries. Should a batch fail, its
+    inputs are coded one by one, so the error names the file it belongs to.
+    """
+    failures = _Failures(len(inputs))
+    pending: list[tuple[str, Prepared]] = []
+
+    def flush() -> None:
+        try:
+            summaries = code(pending) if pending else []
+        except FileError:
+            summaries = []
+            for item in pending:
+                try:
+                    summaries += code([item])
+                except FileError as exc:
+                    failures.add(item[0], exc)
+        if not quiet:
+            for line in summaries:
+                click.echo(line, err=True)
+        pending.clear()
+
+    for source in inputs:
+        try:
+            pending.append((source, prepare(source)))
+        except FileError as exc:
+            failures.add(source, exc)
+        if len(pending) == size:
+            flush()
+    flush()
+    failures.exit_if_any()
 
 
 @contextlib.contextmanager

@@ -360,3 +360,29 @@ def test_a_folder_without_frames_says_so_and_fps_on_an_image_is_flagged(tmp_path
     assert code == exitcodes.BAD_INPUT and "no image frames in this folder" in err
     code, _, err = run("encode", png, "--fps", "30", "-m", "tiny-rgb", "-e", "0", "-q")
     assert code == 0 and "--fps applies to clips only" in err
+
+
+def test_several_images_are_coded_as_one_batch_and_a_failure_still_names_its_file(
+    tmp_path: Path, photo: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ncodec
+    import ncodec.codec
+
+    sources = []
+    for i in range(3):
+        sources.append(tmp_path / f"in{i}.png")
+        Image.fromarray(np.roll(photo, 7 * i, axis=1)).save(sources[-1])
+    batches = []
+    real_batch = ncodec.codec.compress_batch
+    monkeypatch.setattr(ncodec.codec, "compress_batch", lambda images, **kw: batches.append(len(images)) or real_batch(images, **kw))
+    pixels = [np.asarray(Image.open(s)) for s in sources]
+    assert run("encode", *sources, "-o", f"{tmp_path}/ok/", "-m", "tiny-rgb", "-e", "1")[0] == 0
+    assert batches == [3]
+    assert [(tmp_path / "ok" / f"in{i}.ncz").read_bytes() for i in range(3)] == real_batch(pixels, manifold="tiny-rgb", effort=1)
+    out = tmp_path / "out"
+    (out / "in1.ncz").mkdir(parents=True)  # an empty folder may be replaced, but not by a file: in1 fails when written
+    code, _, err = run("encode", *sources, "-o", f"{out}/", "-m", "tiny-rgb", "-e", "1")
+    assert code == exitcodes.BAD_INPUT and "in1.png" in err and "1 of 3 files failed" in err
+    assert batches == [3, 3, 1, 1, 1]  # that batch failed on in1, so each again alone
+    assert (out / "in0.ncz").read_bytes() == ncodec.compress(pixels[0], manifold="tiny-rgb", effort=1)
+    assert (out / "in2.ncz").is_file() and (out / "in1.ncz").is_dir()
