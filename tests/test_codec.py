@@ -232,6 +232,38 @@ def test_a_file_of_other_decoder_weights_is_refused_before_torch_is_imported() -
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
 
+def test_refinement_never_imports_torch_dynamo() -> None:
+    """torch.optim's first step imports torch._dynamo (seconds): refinement must not go through it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, ncodec\n"
+        f"ncodec.compress(np.full((8, 8, 3), 90, np.uint8), manifold={TINY!r}, effort=2)\n"
+        "print('torch' in sys.modules, 'torch._dynamo' in sys.modules)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "True False"
+
+
+def test_refinement_adam_takes_torch_adams_steps_exactly() -> None:
+    import torch
+
+    from ncodec.latent import _Adam
+
+    target = torch.randn(5, 12, generator=torch.Generator().manual_seed(0))
+    ours, theirs = torch.zeros(5, 12, requires_grad=True), torch.zeros(5, 12, requires_grad=True)
+    adam, reference = _Adam(ours), torch.optim.Adam([theirs], lr=0.04)
+    for step in range(20):
+        lr = 0.04 * (1 - step / 20)
+        for z in (ours, theirs):
+            z.grad = None
+            (z - target).pow(3).abs().sum().backward()
+        adam.step(lr)
+        reference.param_groups[0]["lr"] = lr
+        reference.step()
+        assert torch.equal(ours, theirs), step
+
+
 def test_auto_keeps_the_closest_local_manifold_per_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import TINY, make_manifold
 
