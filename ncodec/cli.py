@@ -36,6 +36,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 ENCODE_BATCH = 32
 """Images one `ncodec encode` of several files codes together: latent refinement batches across them
 (effort 1 on faces64-z100, AVX2 VM: 261 ms an image one at a time, 71 in 16s, 55 in 32s)."""
+ENCODE_BATCH_PIXELS = 1 << 25
+"""Fewer when the images are large: a batch holds its decoded photos whole (32 Mpixel, ~100 MB of RGB)."""
 
 
 def _fail(message: str, exc: BaseException, debug: bool) -> None:
@@ -202,6 +204,9 @@ def encode(
             summaries.append(cli_io.summary(target, parsed.header, len(blob), parsed.payload_bits))
         return summaries
 
+    def pixels(prepared: tuple[str, Any]) -> int:
+        return int(prepared[1].width * prepared[1].height)
+
     def job(source: str) -> str:
         if not is_clip(source):
             return code([(source, prepare(source))])[0]
@@ -227,7 +232,7 @@ def encode(
 
     with _offline(offline):
         if len(inputs) > 1 and not any(map(is_clip, inputs)):
-            cli_io.run_batched(inputs, quiet, prepare, code, ENCODE_BATCH)
+            cli_io.run_batched(inputs, quiet, prepare, code, ENCODE_BATCH, pixels, ENCODE_BATCH_PIXELS)
         else:
             cli_io.run_each(inputs, quiet, job)
 

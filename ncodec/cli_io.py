@@ -139,11 +139,14 @@ def run_batched(
     prepare: Callable[[str], Prepared],
     code: Callable[[list[tuple[str, Prepared]]], list[str]],
     size: int,
+    weight: Callable[[Prepared], int],
+    max_weight: int,
 ) -> None:
     """``run_each`` for work that is cheaper together (latent refinement batches across images).
 
     Each input is prepared alone (read, checked: a bad one is reported and skipped), then ``code``
-    handles up to ``size`` of them at once and returns their summaries. Should a batch fail, its
+    handles up to ``size`` of them, or fewer once their ``weight`` reaches ``max_weight`` (memory:
+    prepared photos are held whole), at once and returns their summaries. Should a batch fail, its
     inputs are coded one by one, so the error names the file it belongs to.
     """
     failures = _Failures(len(inputs))
@@ -169,7 +172,7 @@ def run_batched(
             pending.append((source, prepare(source)))
         except FileError as exc:
             failures.add(source, exc)
-        if len(pending) == size:
+        if len(pending) == size or sum(weight(item) for _, item in pending) >= max_weight:
             flush()
     flush()
     failures.exit_if_any()

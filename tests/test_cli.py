@@ -386,3 +386,19 @@ def test_several_images_are_coded_as_one_batch_and_a_failure_still_names_its_fil
     assert batches == [3, 3, 1, 1, 1]  # that batch failed on in1, so each again alone
     assert (out / "in0.ncz").read_bytes() == ncodec.compress(pixels[0], manifold="tiny-rgb", effort=1)
     assert (out / "in2.ncz").is_file() and (out / "in1.ncz").is_dir()
+
+
+def test_large_images_go_through_in_smaller_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ncodec.cli
+    import ncodec.codec
+
+    monkeypatch.setattr(ncodec.cli, "ENCODE_BATCH_PIXELS", 3 * 40 * 24)  # three photo-sized images per batch
+    batches = []
+    real_batch = ncodec.codec.compress_batch
+    monkeypatch.setattr(ncodec.codec, "compress_batch", lambda images, **kw: batches.append(len(images)) or real_batch(images, **kw))
+    sources = []
+    for i in range(7):
+        sources.append(tmp_path / f"in{i}.png")
+        Image.new("RGB", (40, 24), (30 * i, 90, 60)).save(sources[-1])
+    assert run("encode", *sources, "-o", f"{tmp_path}/out/", "-m", "tiny-rgb", "-e", "0")[0] == 0
+    assert batches == [3, 3, 1] and len(files(tmp_path / "out")) == 7
