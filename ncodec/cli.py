@@ -298,6 +298,8 @@ def decode(
                     pixels = decompress_video(data, interpolation=interpolation, strict=strict, progress=update)
                 fps = Fraction(header.video.fps_num, header.video.fps_den)
             else:
+                if click.get_current_context().get_parameter_source("interpolation") != click.core.ParameterSource.DEFAULT:
+                    click.echo(f"ncodec: warning: {source} is an image: --interpolation applies to clips only", err=True)
                 pixels = decompress(data, strict=strict)
         for w in caught:
             click.echo(f"ncodec: warning: {source}: {w.message}", err=True)

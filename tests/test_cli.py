@@ -360,6 +360,9 @@ def test_a_folder_without_frames_says_so_and_fps_on_an_image_is_flagged(tmp_path
     assert code == exitcodes.BAD_INPUT and "no image frames in this folder" in err
     code, _, err = run("encode", png, "--fps", "30", "-m", "tiny-rgb", "-e", "0", "-q")
     assert code == 0 and "--fps applies to clips only" in err
+    assert "--interpolation" not in run("decode", png.with_suffix(".ncz"), "-o", tmp_path / "a.png", "-q")[2]
+    code, _, err = run("decode", png.with_suffix(".ncz"), "-o", tmp_path / "b.png", "--interpolation", "slerp", "-q")
+    assert code == 0 and "--interpolation applies to clips only" in err
 
 
 def test_several_images_are_coded_as_one_batch_and_a_failure_still_names_its_file(
