@@ -23,7 +23,6 @@ import click
 
 from ncodec import cli_io, exitcodes
 from ncodec.atomic import OutputExistsError
-from ncodec.cli_manifolds import announce_fetches, manifolds
 from ncodec.errors import NczError
 from ncodec.format.header import MAX_FPS_TERM
 
@@ -91,7 +90,21 @@ def _offline(offline: bool) -> Iterator[None]:
         set_offline(False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The top-level group; `manifolds` (its hub and manifest code: ~50 ms of imports) loads only when named."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "manifolds"])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "manifolds":
+            from ncodec.cli_manifolds import manifolds
+
+            return manifolds
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ncodec")
 def main() -> None:
     """Generative image and video compression: a tiny latent code decoded by a cached GAN manifold.
@@ -171,6 +184,7 @@ def encode(
     with --video, folders of frames, .npy arrays (T, H, W[, C]).
     With several inputs, a bad one is reported and skipped; the exit status is the first failure's.
     """
+    from ncodec.cli_manifolds import announce_fetches
     from ncodec.clips import is_clip_path, read_clip
     from ncodec.codec import compress_batch
     from ncodec.format import read_ncz
@@ -271,6 +285,7 @@ def decode(
     """
     import warnings
 
+    from ncodec.cli_manifolds import announce_fetches
     from ncodec.clips import CLIP_OUTPUT_SUFFIXES, clip_bytes, write_frames
     from ncodec.codec import PayloadDamagedWarning, decompress
     from ncodec.format import read_ncz
@@ -332,9 +347,6 @@ def info(input: str, as_json: bool, quiet: bool) -> None:
     else:
         for key, value in fields.items():
             click.echo(f"{key:18} {value}")
-
-
-main.add_command(manifolds)
 
 
 class OneLineErrorGroup(click.Group):

@@ -212,9 +212,10 @@ def test_ncodec_info_reads_a_fixed_width_file_without_numpy() -> None:
     import sys
 
     golden = Path(__file__).parent / "data" / "image_rgb64.ncz"
-    code = f"import sys; from ncodec.cli import main\ntry: main([{'info'!r}, {str(golden)!r}])\nfinally: print('numpy' in sys.modules)"
+    code = (f"import sys; from ncodec.cli import main\ntry: main([{'info'!r}, {str(golden)!r}])\n"
+            "finally: print('numpy' in sys.modules, 'ncodec.cli_manifolds' in sys.modules)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
-    assert "payload_bits       500" in out and out.strip().endswith("False")
+    assert "payload_bits       500" in out and out.strip().endswith("False False")  # nor the manifolds CLI (~50 ms)
 
 
 def test_a_file_of_other_decoder_weights_is_refused_before_torch_is_imported() -> None:
