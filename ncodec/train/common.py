@@ -1,4 +1,4 @@
-"""Pieces shared by both training stages: budgets, batching, CSV logs, checkpoints.
+"""Pieces shared by both training stages: budgets, batching, CSV logs, checkpoints and resuming, layout and precision.
 
 Training state is just the global step, the training seconds spent and the RNG
 state, so a resumed run picks the same batches it would have seen uninterrupted.
@@ -181,7 +181,7 @@ def restore_rng(rng: torch.Generator, state: dict[str, Any], rank: int, world_si
 
 
 def channels_last(net: nn.Module) -> nn.Module:
-    """NHWC weights: the CPU's convolutions (and cuDNN's tensor-core ones) run faster in this layout, same values."""
+    """NHWC weights: the CPU's convolutions run faster in this layout (docs/manifolds.md), computing the same values."""
     return net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks memory_format
 
 
@@ -205,8 +205,8 @@ def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool | None:
 def autocast(device: torch.device, precision: Precision) -> contextlib.AbstractContextManager[Any]:
     """Forward passes in bf16 (weights, gradients, optimiser state and losses stay fp32), or plain fp32.
 
-    bf16 has fp32's exponent range, so unlike fp16 it needs no loss scaling; on a CPU with
-    AVX512-BF16 (or a GPU) a training step takes about half the time (docs/manifolds.md).
+    bf16 has fp32's exponent range, so unlike fp16 it needs no loss scaling. On a CPU with
+    AVX512-BF16 a training step took about half the time; on GPUs it is unmeasured (docs/manifolds.md).
     """
     if precision == "fp32":
         return contextlib.nullcontext()
