@@ -129,6 +129,9 @@ def test_bit_errors_report_counts_refused_files_and_is_reproducible(tmp_path: Pa
     assert rows["ncodec, payload bits only", 0.5]["decoded"] == 1.0  # flipped payload bits still decode: a fixed-width latent
     assert rows["ncodec, whole file", 0.5]["decoded"] == 0.0  # half the header's bits flipped: refused by its CRC
     assert rows["JPEG q=50, whole file", 0.5]["decoded"] == 0.0
+    progress = [line.split(None, 2)[2] for line in result.stderr.splitlines() if line.split()[1:2] == ["s"]]
+    assert progress[:2] == ["ncodec, payload bits only at BER 0: 100.0% decoded", "ncodec, payload bits only at BER 0.5: 100.0% decoded"]
+    assert len(progress) == 10  # a line per row, as each is measured
     with Image.open(tmp_path / "a" / "bit-errors.png") as plot:
         assert plot.format == "PNG"
 

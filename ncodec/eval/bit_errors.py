@@ -114,14 +114,23 @@ def codecs(images: np.ndarray, manifold: str | None = None) -> dict[str, tuple[l
     }
 
 
-def run(images: np.ndarray, rates: Sequence[float], trials: int, seed: int, manifold: str | None = None) -> list[Row]:
-    """Every codec at BER 0 (one pass) and at each rate (``trials`` draws per file)."""
+def run(
+    images: np.ndarray,
+    rates: Sequence[float],
+    trials: int,
+    seed: int,
+    manifold: str | None = None,
+    report: Callable[[Row], None] | None = None,
+) -> list[Row]:
+    """Every codec at BER 0 (one pass) and at each rate (``trials`` draws per file); ``report`` sees each row when done."""
     rows = []
     for name, (blobs, decode, channel) in codecs(images, manifold).items():
         size = float(np.mean([len(b) for b in blobs]))
         for ber in (0.0, *rates):
             decoded, score = measure(images, blobs, decode, channel, ber, 1 if ber == 0 else trials, seed)
             rows.append(Row(name, size, ber, decoded, score))
+            if report is not None:
+                report(rows[-1])
     return rows
 
 

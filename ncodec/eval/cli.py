@@ -96,7 +96,11 @@ def bit_errors_command(data: Path, count: int, manifold: str | None, rates: tupl
     """
     images = _images(data, count)
     start = time.perf_counter()
-    rows = bit_errors.run(images, sorted(rates), trials, seed, manifold)
+
+    def report(row: bit_errors.Row) -> None:  # minutes of channel draws: say what is done as it goes
+        click.echo(f"{time.perf_counter() - start:6.0f} s  {row.codec} at BER {row.ber:g}: {100 * row.decoded:.1f}% decoded", err=True)
+
+    rows = bit_errors.run(images, sorted(rates), trials, seed, manifold, report)
     seconds = time.perf_counter() - start
     title = f"{len(images)} images of {data.parent.name}/{data.name}, {trials} channel draws each, seed {seed}"
     title += f", {seconds:.0f} s on {MACHINE}"
