@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -18,6 +19,15 @@ CODEC_CHOICE = click.Choice(sorted(rd.SWEEPS), case_sensitive=False)
 DATA_OPTION = click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), show_default=True,
                            default=Path("../shared/data/faces64/test.npz"),
                            help=".npz test split: uint8 'images' (N, H, W, 3), or 'jpeg' + 'offsets'.")  # fmt: skip
+
+
+def _point_reporter(start: float) -> Callable[[rd.Point], None]:
+    """One stderr line per measured codec setting: these runs take minutes, so say what is done as it goes."""
+
+    def report(point: rd.Point) -> None:
+        click.echo(f"{time.perf_counter() - start:6.0f} s  {point.codec} {point.setting}: {point.psnr:.2f} dB", err=True)
+
+    return report
 
 
 def _images(data: Path, count: int | None = None) -> np.ndarray:
@@ -63,9 +73,7 @@ def rd_(data: Path, count: int, manifolds: tuple[str, ...], bits: tuple[int, ...
     images = _images(data, count)
     start = time.perf_counter()
 
-    def report(point: rd.Point) -> None:  # a run takes minutes: say what is done as it goes
-        click.echo(f"{time.perf_counter() - start:6.0f} s  {point.codec} {point.setting}: {point.psnr:.2f} dB", err=True)
-
+    report = _point_reporter(start)
     points = []
     for manifold in manifolds or (ncodec.DEFAULT_MANIFOLD,):
         points += rd.ncode_points(images, manifold, bits, efforts, report)
@@ -250,8 +258,9 @@ def classify(weights: Path, data: Path, count: int | None, manifolds: tuple[str,
     start = time.perf_counter()
     net = load_classifier(weights)
     images, labels = _labelled(data, count)
-    points = [p for m in manifolds for p in rd.ncode_points(images, m, bits, efforts)]
-    points += [p for fmt in codecs for p in rd.pillow_points(images, fmt)]
+    report = _point_reporter(start)
+    points = [p for m in manifolds for p in rd.ncode_points(images, m, bits, efforts, report)]
+    points += [p for fmt in codecs for p in rd.pillow_points(images, fmt, report=report)]
     rows = [
         {"codec": "uncompressed", "setting": "-", "file_bpp": 24.0, "eta": 1.0, "accuracy": float(np.mean(predict(net, images) == labels))}
     ]
