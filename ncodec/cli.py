@@ -63,11 +63,14 @@ def reporting(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _number(value: float | None) -> float | None:
-    """NaN passes every range check (all its comparisons are false): refuse it by name."""
-    if value is not None and value != value:
-        raise click.BadParameter("nan is not a number")
-    return value
+class NumberRange(click.FloatRange):
+    """click's FloatRange that also refuses NaN, which passes every range check (all its comparisons are false)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail("nan is not a number", param, ctx)
+        return number
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -153,8 +156,7 @@ def main() -> None:
 @click.option("--huffman", is_flag=True, help="Video: Huffman-code the keyframe index differences (smaller; a damaged file is refused).")
 @click.option(
     "--fps",
-    type=click.FloatRange(min=1 / 1000, max=MAX_FPS_TERM),
-    callback=lambda ctx, param, value: _number(value),
+    type=NumberRange(min=1 / 1000, max=MAX_FPS_TERM),
     help="Video: frame rate to record (default: the clip's, else 25).",
 )
 @click.option("--offline", is_flag=True, help="Never download a manifold (same as HF_HUB_OFFLINE=1).")

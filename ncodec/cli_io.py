@@ -151,8 +151,10 @@ def run_batched(
     """
     failures = _Failures(len(inputs))
     pending: list[tuple[str, Prepared]] = []
+    pending_weight = 0
 
     def flush() -> None:
+        nonlocal pending_weight
         try:
             summaries = code(pending) if pending else []
         except FileError:
@@ -166,13 +168,17 @@ def run_batched(
             for line in summaries:
                 click.echo(line, err=True)
         pending.clear()
+        pending_weight = 0
 
     for source in inputs:
         try:
-            pending.append((source, prepare(source)))
+            prepared = prepare(source)
         except FileError as exc:
             failures.add(source, exc)
-        if len(pending) == size or sum(weight(item) for _, item in pending) >= max_weight:
+            continue
+        pending.append((source, prepared))
+        pending_weight += weight(prepared)
+        if len(pending) == size or pending_weight >= max_weight:
             flush()
     flush()
     failures.exit_if_any()

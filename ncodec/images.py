@@ -101,7 +101,7 @@ def check_size(width: int, height: int) -> None:
     """Refuse sizes beyond the format's limits, before anything of that size is allocated (and empty images)."""
     if width < 1 or height < 1:
         raise InvalidImageError(f"empty image ({width}x{height}): nothing to code")
-    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION and width * height <= MAX_PIXELS):
+    if not (width <= MAX_DIMENSION and height <= MAX_DIMENSION and width * height <= MAX_PIXELS):
         raise ImageTooLargeError(f"image size {width}x{height} is outside the limits (max side {MAX_DIMENSION}, max {MAX_PIXELS} pixels)")
 
 

@@ -141,11 +141,10 @@ def _stat(path: Path) -> os.stat_result:
 
 @cache
 def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldConfig, role: str) -> nn.Module:
-    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from ncodec.models import build
+    from ncodec.models import build, channels_last
     from ncodec.models.fold import fold_batchnorm
 
     net = build(config, role)
@@ -163,8 +162,7 @@ def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldC
     net.requires_grad_(False)
     # NHWC: the CPU's convolutions run up to 1.5x faster in this layout. Decoded pixels and effort-0
     # files are bit-identical to NCHW; refinement's gradients round differently (2 of 64 files differ).
-    # (torch's type stub for Module.to lacks memory_format.)
-    net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    channels_last(net)
     return net
 
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ncodec import manifest
-from ncodec.cli import OneLineErrorGroup
+from ncodec.cli import NumberRange, OneLineErrorGroup
 from ncodec.format.header import MAX_LATENT_DIM
 from ncodec.manifold_config import ManifoldConfig
 from ncodec.manifolds import open_manifold, save_encoder, save_manifold
@@ -31,20 +31,7 @@ from ncodec.train.encoder import ReconLoss, train_encoder
 from ncodec.train.gan import CKPT_NAME, joint_encoder_state, load_generator, train_gan
 from ncodec.train.perceptual import PerceptualLoss
 
-
-class _Budget(click.ParamType):
-    """A number >= 0 (NaN, which passes every range check, refused by name)."""
-
-    name = "number"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        number = click.FloatRange(min=0).convert(value, param, ctx)
-        if number != number:
-            self.fail("nan is not a number", param, ctx)
-        return float(number)
-
-
-BUDGET = _Budget()
+BUDGET = NumberRange(min=0)
 
 
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from torch import nn
 from tqdm import tqdm
 
 from ncodec.manifold_config import ManifoldConfig
@@ -178,11 +177,6 @@ def restore_rng(rng: torch.Generator, state: dict[str, Any], rank: int, world_si
         rng.set_state(states[rank].cpu())
     else:
         rng.manual_seed(int(state["step"]) * 7919 + rank)
-
-
-def channels_last(net: nn.Module) -> nn.Module:
-    """NHWC weights: the CPU's convolutions run faster in this layout (docs/manifolds.md), computing the same values."""
-    return net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks memory_format
 
 
 def nhwc(x: torch.Tensor) -> torch.Tensor:

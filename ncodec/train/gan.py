@@ -27,13 +27,12 @@ from tqdm import tqdm
 
 from ncodec.latent import to_network_range
 from ncodec.manifold_config import ManifoldConfig
-from ncodec.models import build
+from ncodec.models import build, channels_last
 from ncodec.train.common import (
     Budget,
     CsvLog,
     Precision,
     autocast,
-    channels_last,
     checkpoint_on_interrupt,
     epoch_order,
     load_checkpoint,
