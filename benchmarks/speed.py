@@ -35,8 +35,9 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 import ncodec
+from ncodec.decoding import decode_latents
 from ncodec.eval.metrics import psnr, ssim
-from ncodec.latent import MAX_EFFORT, decode_latents, encode_latents, to_uint8
+from ncodec.latent import MAX_EFFORT, encode_latents, to_uint8
 from ncodec.manifolds import Manifold, open_manifold
 from ncodec.quantize import dequantize
 

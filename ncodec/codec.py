@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from ncodec.decoding import decode_latents
 from ncodec.errors import FormatError, IntegrityError, ManifoldMismatchError, ManifoldNotFoundError
 from ncodec.format import Header, NczFile, read_ncz, write_ncz
 from ncodec.images import Layout, normalize, restore, to_array, to_native, to_pil, to_tensor
@@ -85,7 +86,7 @@ def _encode(
     m: Manifold, prepared: list[tuple[npt.NDArray[np.uint8], Layout]], bits: int, effort: int, robust: bool, measure: bool
 ) -> list[tuple[float, bytes]]:
     """.ncz bytes per image, with its reconstruction's squared error at the original size when ``measure``."""
-    from ncodec.latent import decode_latents, encode_latents
+    from ncodec.latent import encode_latents
 
     cfg = m.config
     native = np.stack([to_native(pixels, cfg.image_size, cfg.channels) for pixels, _ in prepared])
@@ -143,8 +144,6 @@ def decompress_batch(blobs: Sequence[bytes], strict: bool = False, output: Outpu
     for i, f in enumerate(files):
         groups.setdefault((f.header.manifold_id, f.header.bits), []).append(i)
     manifolds = {key: manifold_for(files[members[0]].header) for key, members in groups.items()}
-    from ncodec.latent import decode_latents  # torch (seconds to import): only once every file can be decoded
-
     for (manifold_id, bits), members in groups.items():
         m = manifolds[manifold_id, bits]
         decoded = decode_latents(m, np.concatenate([files[i].indices for i in members]), bits)

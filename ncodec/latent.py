@@ -17,7 +17,7 @@ import torch
 
 from ncodec.images import Image8
 from ncodec.manifolds import Manifold
-from ncodec.quantize import dequantize, quantize
+from ncodec.quantize import quantize
 
 EFFORT_STEPS = (0, 30, 150, 500)
 MAX_EFFORT = len(EFFORT_STEPS) - 1
@@ -109,13 +109,8 @@ def _refine(decoder: torch.nn.Module, x: torch.Tensor, z0: torch.Tensor, bits: i
         return candidates[best, torch.arange(len(x))]
 
 
-def decode_latents(manifold: Manifold, indices: npt.NDArray[np.uint8], bits: int) -> Image8:
-    """(N, M) indices -> (N, S, S, C) uint8 at the manifold's native size."""
-    return decode_z(manifold, dequantize(indices, bits))
-
-
-def decode_z(manifold: Manifold, latents: npt.NDArray[np.float32]) -> Image8:
-    """(N, M) latents in [-1, 1] -> (N, S, S, C) uint8 at the manifold's native size."""
+def generate(manifold: Manifold, latents: npt.NDArray[np.float32]) -> Image8:
+    """(N, M) latents in [-1, 1] -> (N, S, S, C) uint8 through the torch decoder (``ncodec.decoding`` picks it for batches)."""
     decoder = manifold.decoder()
     z = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
     with torch.inference_mode():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -73,3 +74,14 @@ class ManifoldConfig:
         if not isinstance(data, dict):
             raise ManifoldError(f"{path}: expected a JSON object")
         return cls.from_dict(data)
+
+
+def stage_widths(config: ManifoldConfig, base: int) -> list[int]:
+    """The generator's feature widths from the 4x4 seed down to its last hidden layer, for base width ``base``.
+
+    One 2x resolution step per width; the discriminator and encoder use the same widths in reverse.
+    """
+    stages = math.log2(config.image_size / 4)
+    if config.image_size < 8 or stages != int(stages):
+        raise ValueError(f"image_size must be a power of two >= 8, got {config.image_size}")
+    return [base * 2 ** (int(stages) - 1 - i) for i in range(int(stages))]

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from ncodec.numpy_decoder import NumpyGenerator
+
 DEFAULT_MANIFOLD = "faces64-z100"
 
 __all__ = [
@@ -98,6 +100,12 @@ class Manifold:
     def encoder(self) -> nn.Module:
         return _load_network(self.path("encoder"), self.config, "encoder")
 
+    def numpy_decoder(self) -> NumpyGenerator:
+        """The decoder computed with NumPy (no torch import), for a few images at a time."""
+        path = self.path("decoder")
+        st = _stat(path)
+        return _load_numpy_cached(path, st.st_size, st.st_mtime_ns, self.config)
+
 
 _LOCATION_ENV = (PATH_ENV, manifest.USER_ENV, "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME")
 
@@ -164,6 +172,13 @@ def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldC
     # files are bit-identical to NCHW; refinement's gradients round differently (2 of 64 files differ).
     channels_last(net)
     return net
+
+
+@cache
+def _load_numpy_cached(path: Path, size: int, mtime_ns: int, config: ManifoldConfig) -> NumpyGenerator:
+    from ncodec import numpy_decoder
+
+    return numpy_decoder.load(path, config)
 
 
 def save_manifold(folder: Path, config: ManifoldConfig, decoder: nn.Module, encoder: nn.Module, half: bool = True) -> None:

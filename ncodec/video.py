@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ncodec.codec import DEFAULT_BITS, DEFAULT_EFFORT, check_payload, layout_of, manifold_for
+from ncodec.decoding import decode_z
 from ncodec.errors import FormatError, IntegrityError, InvalidImageError
 from ncodec.format import Header, VideoInfo, read_ncz, write_ncz
 from ncodec.format.header import MAX_FPS_TERM
@@ -110,8 +111,6 @@ def decompress_video(
     blob: bytes, interpolation: Interpolation = "linear", strict: bool = False, progress: Progress | None = None
 ) -> npt.NDArray[Any]:
     """Decode a video .ncz to (T, H, W[, C]) frames of the original size and dtype."""
-    from ncodec.latent import decode_z
-
     f = read_ncz(blob)
     if f.header.video is None:
         raise FormatError("this is an image .ncz; decode it with decompress")
@@ -123,7 +122,7 @@ def decompress_video(
     layout = layout_of(f.header)
     frames: list[npt.NDArray[Any]] = []
     for start in range(0, len(latents), DECODE_CHUNK):
-        frames.extend(restore(p, layout) for p in decode_z(m, latents[start : start + DECODE_CHUNK]))
+        frames.extend(restore(p, layout) for p in decode_z(m, latents[start : start + DECODE_CHUNK], total=len(latents)))
         if progress is not None:
             progress(min(DECODE_CHUNK, len(latents) - start))
     return np.stack(frames)

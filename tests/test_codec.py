@@ -103,7 +103,7 @@ def test_gray_manifold_codes_color_input(photo: np.ndarray) -> None:
 
 
 def test_higher_effort_lowers_distortion() -> None:
-    from ncodec.latent import decode_latents
+    from ncodec.decoding import decode_latents
     from ncodec.manifolds import open_manifold
 
     # images the decoder can produce exactly, so the gap is the encoder's error, which refinement closes

@@ -151,7 +151,7 @@ def test_degrade_strip_has_a_row_per_codec_and_falls_in_rate(tmp_path: Path) -> 
 
 
 def test_samples_draws_a_row_of_prior_decodes_per_manifold(tmp_path: Path) -> None:
-    from ncodec.latent import decode_z
+    from ncodec.decoding import decode_z
     from ncodec.manifolds import open_manifold
 
     out = tmp_path / "samples.png"

@@ -18,7 +18,7 @@ LABEL_WIDTH = 120
 
 def sample_grid(manifolds: Sequence[str], count: int, seed: int, path: Path, scale: int = 2) -> None:
     """``count`` prior samples of each manifold, a labelled row each, enlarged (nearest) to ``scale`` x the largest native size."""
-    from ncodec.latent import decode_z
+    from ncodec.decoding import decode_z
     from ncodec.manifolds import open_manifold
 
     rng = np.random.default_rng(seed)

@@ -9,26 +9,11 @@ latent length M and base width, so one file covers every manifold.
 from __future__ import annotations
 
 import itertools
-import math
 
 import torch
 from torch import nn
 
-from ncodec.manifold_config import ManifoldConfig
-
-
-def _num_stages(image_size: int) -> int:
-    """Number of 2x resolution steps between the 4x4 seed and the image."""
-    stages = math.log2(image_size / 4)
-    if image_size < 8 or stages != int(stages):
-        raise ValueError(f"image_size must be a power of two >= 8, got {image_size}")
-    return int(stages)
-
-
-def _widths(cfg: ManifoldConfig, base: int) -> list[int]:
-    """Feature widths from the 4x4 seed down to the last hidden layer, for base width ``base``."""
-    n = _num_stages(cfg.image_size)
-    return [base * 2 ** (n - 1 - i) for i in range(n)]
+from ncodec.manifold_config import ManifoldConfig, stage_widths
 
 
 class Generator(nn.Module):
@@ -36,7 +21,7 @@ class Generator(nn.Module):
 
     def __init__(self, cfg: ManifoldConfig) -> None:
         super().__init__()
-        widths = _widths(cfg, cfg.width)
+        widths = stage_widths(cfg, cfg.width)
         self.seed_channels = widths[0]
         self.project = nn.Sequential(
             nn.Linear(cfg.latent_dim, widths[0] * 16, bias=False),
@@ -64,7 +49,7 @@ class _Trunk(nn.Module):
 
     def __init__(self, cfg: ManifoldConfig, base: int, norm: bool) -> None:
         super().__init__()
-        widths = list(reversed(_widths(cfg, base)))
+        widths = list(reversed(stage_widths(cfg, base)))
         layers: list[nn.Module] = [nn.Conv2d(cfg.channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
         for cin, cout in itertools.pairwise(widths):
             layers += [nn.Conv2d(cin, cout, 4, 2, 1, bias=not norm)]
