@@ -59,10 +59,22 @@ def announce_fetches(quiet: bool = False) -> Iterator[None]:
         yield
 
 
+def _offline_option(func: F) -> F:
+    """``--offline``: on the group, and again on the subcommands that reach the hub, where users also put it."""
+
+    def go_offline(ctx: click.Context, _: click.Parameter, offline: bool) -> None:
+        if offline and not hub.is_offline():
+            hub.set_offline(True)
+            ctx.call_on_close(lambda: hub.set_offline(False))
+
+    option = click.option("--offline", is_flag=True, expose_value=False, callback=go_offline,
+                          help="Never touch the network (same as HF_HUB_OFFLINE=1).")  # fmt: skip
+    return option(func)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--offline", is_flag=True, help="Never touch the network (same as HF_HUB_OFFLINE=1).")
-@click.pass_context
-def manifolds(ctx: click.Context, offline: bool) -> None:
+@_offline_option
+def manifolds() -> None:
     """List, fetch, verify and publish manifolds: the networks .ncz files are decoded with.
 
     \b
@@ -71,9 +83,6 @@ def manifolds(ctx: click.Context, offline: bool) -> None:
       ncodec manifolds verify                    # re-hash every local copy
       ncodec manifolds push my-z100 --repo me/my-z100
     """
-    if offline and not hub.is_offline():
-        hub.set_offline(True)
-        ctx.call_on_close(lambda: hub.set_offline(False))
 
 
 @manifolds.command("list")
@@ -131,6 +140,7 @@ def info(manifold_id: str, as_json: bool) -> None:
 @click.argument("manifold_ids", metavar="ID...", nargs=-1, required=True)
 @click.option("--decoder-only", is_flag=True, help="Fetch what decoding needs (config + decoder), not the encoder.")
 @click.option("--force", is_flag=True, help="Download again even if the cached copy verifies.")
+@_offline_option
 @_errors
 def pull(manifold_ids: tuple[str, ...], decoder_only: bool, force: bool) -> None:
     """Fetch manifolds into the hub cache at their pinned commit, verified; repairs corrupted copies."""
@@ -175,9 +185,12 @@ def _pull_one(manifold_id: str, roles: list[Role], force: bool) -> None:
 @click.argument("manifold_ids", metavar="[ID...]", nargs=-1)
 @_errors
 def verify(manifold_ids: tuple[str, ...]) -> None:
-    """Re-hash every local copy (bundled, local folders, hub cache) against the manifest; exit 3 if any differs."""
+    """Re-hash every local copy (bundled, local folders, hub cache) against the manifest.
+
+    Exit 3 if any differs, or if a manifold named on the command line has no local copy to verify.
+    """
     ids = list(manifold_ids) or _known_ids()
-    corrupted = 0
+    corrupted = absent = 0
     for manifold_id in ids:
         entry = manifest.lookup(manifold_id)
         if entry is None:
@@ -185,7 +198,11 @@ def verify(manifold_ids: tuple[str, ...]) -> None:
             click.echo(f"{manifold_id}: user-local, in no manifest: nothing to verify against")
             continue
         found = locate.copies(entry)
-        if not found:
+        if not found and manifold_ids:
+            absent += 1
+            click.echo(f"ncodec: error: {manifold_id}: {locate.state(manifold_id)}, no local copy to verify "
+                       f"(fetch it with `ncodec manifolds pull {manifold_id}`)", err=True)  # fmt: skip
+        elif not found:
             click.echo(f"{manifold_id}: {locate.state(manifold_id)}, no local copy")
         for source, role, path in found:
             problem = locate.mismatch(path, entry, role)
@@ -197,6 +214,7 @@ def verify(manifold_ids: tuple[str, ...]) -> None:
                 click.echo(f"{manifold_id}: {source} {FILENAMES[role]} ok")
     if corrupted:
         click.echo(f"ncodec: error: {corrupted} file(s) do not match the manifest", err=True)
+    if corrupted or absent:
         sys.exit(exitcodes.MANIFOLD_UNAVAILABLE)
 
 

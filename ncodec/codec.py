@@ -12,9 +12,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ncodec.decoding import decode_latents
-from ncodec.errors import FormatError, IntegrityError, ManifoldMismatchError, ManifoldNotFoundError
+from ncodec.errors import FormatError, IntegrityError, InvalidImageError, ManifoldMismatchError, ManifoldNotFoundError
 from ncodec.format import Header, NczFile, read_ncz, write_ncz
-from ncodec.images import Layout, normalize, restore, to_array, to_native, to_pil, to_tensor
+from ncodec.images import Layout, is_tensor, normalize, restore, to_array, to_native, to_pil, to_tensor
 from ncodec.manifest import FILENAMES
 from ncodec.manifolds import DEFAULT_MANIFOLD, Manifold, available, open_manifold
 from ncodec.quantize import check_bits
@@ -61,6 +61,7 @@ def compress_batch(
 
     check_bits(bits)
     check_effort(effort)
+    _refuse_single_image(images)
     prepared = [normalize(to_array(image)) for image in images]
     if not prepared:
         return []
@@ -72,6 +73,27 @@ def compress_batch(
             if error < best[i][0] or not best[i][1]:
                 best[i] = (error, blob)
     return [blob for _, blob in best]
+
+
+def _refuse_single_image(images: Iterable[Any]) -> None:
+    """One colour image given as the batch would be coded row by row as gray images: refuse it instead.
+
+    An (N, H, W) array whose last axis is 3 or 4 long, or an (N, H, W) tensor whose first is 1, 3 or 4,
+    reads as one (H, W, C) or (C, H, W) image far more often than as N images a few pixels wide.
+    """
+    shape: tuple[int, ...] = tuple(getattr(images, "shape", ()))
+    if len(shape) != 3:
+        return
+    if isinstance(images, np.ndarray) and shape[2] in (3, 4):
+        one = "(H, W, C) array"
+    elif is_tensor(images) and shape[0] in (1, 3, 4):
+        one = "(C, H, W) tensor"
+    else:
+        return
+    raise InvalidImageError(
+        f"compress_batch got one {one} of shape {tuple(shape)}: it takes a list of images, an (N, H, W, C) array "
+        "or an (N, C, H, W) tensor; code one image with compress()"
+    )
 
 
 def auto_candidates() -> list[str]:

@@ -46,7 +46,7 @@ def to_array(image: Any) -> npt.NDArray[Any]:
         return _pil_to_array(image)
     if isinstance(image, np.ndarray):
         return image
-    if _is_tensor(image):
+    if is_tensor(image):
         if image.ndim not in (2, 3):
             raise InvalidImageError(f"expected a tensor of shape (C, H, W) or (H, W), got {tuple(image.shape)}")
         array: npt.NDArray[Any] = image.detach().cpu().numpy()
@@ -54,7 +54,7 @@ def to_array(image: Any) -> npt.NDArray[Any]:
     raise InvalidImageError(f"cannot encode a {type(image).__name__}: expected a numpy array, PIL image or torch tensor")
 
 
-def _is_tensor(obj: Any) -> bool:
+def is_tensor(obj: Any) -> bool:
     """True for torch tensors, without importing torch."""
     return type(obj).__module__.partition(".")[0] == "torch" and hasattr(obj, "detach")
 

@@ -175,6 +175,18 @@ def test_decoding_a_path_or_a_single_blob_as_a_batch_is_a_type_error(photo: np.n
         ncodec.decompress_batch(blob)
 
 
+def test_one_colour_image_given_as_a_batch_is_refused_not_coded_row_by_row(photo: np.ndarray) -> None:
+    import torch
+
+    with pytest.raises(ncodec.InvalidImageError, match=r"one \(H, W, C\) array of shape \(24, 40, 3\).*compress\(\)"):
+        ncodec.compress_batch(photo, manifold=TINY)
+    with pytest.raises(ncodec.InvalidImageError, match=r"one \(C, H, W\) tensor of shape \(3, 24, 40\)"):
+        ncodec.compress_batch(torch.from_numpy(photo).permute(2, 0, 1), manifold=TINY)
+    gray_batch = np.stack([photo[..., 0], photo[..., 1]])  # (N, H, W): a batch of gray images, as documented
+    assert len(ncodec.compress_batch(gray_batch, manifold=TINY, effort=0)) == 2
+    assert len(ncodec.compress_batch(photo[None], manifold=TINY, effort=0)) == 1
+
+
 def test_bad_parameters(photo: np.ndarray) -> None:
     with pytest.raises(ValueError, match="bits"):
         ncodec.compress(photo, manifold=TINY, bits=0)

@@ -129,10 +129,19 @@ def test_offline_never_touches_the_network_and_says_how_to_fetch(
     assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "'hub-tiny' is not available offline" in result.stderr
     assert result.stderr.count("\n") == 1 and not (tmp_path / "x.png").exists()
     monkeypatch.delenv("HF_HUB_OFFLINE")
-    result = cli("--offline", "pull", "hub-tiny")
-    assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "offline" in result.stderr
-    assert standin.requests == []
-    assert not hub.is_offline()  # --offline lasts for its command only
+    for args in (["--offline", "pull", "hub-tiny"], ["pull", "hub-tiny", "--offline"]):  # the group's flag, or pull's own
+        result = cli(*args)
+        assert result.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "offline: not downloading manifold.json" in result.stderr, args
+        assert standin.requests == []
+        assert not hub.is_offline()  # --offline lasts for its command only
+
+
+def test_verify_of_a_named_manifold_without_a_local_copy_fails(standin: StandInHub, published: ManifestEntry) -> None:
+    named = cli("verify", "hub-tiny")
+    assert named.exit_code == exitcodes.MANIFOLD_UNAVAILABLE
+    assert "hub-tiny: remote, no local copy to verify (fetch it with `ncodec manifolds pull hub-tiny`)" in named.stderr
+    every = cli("verify")  # every known manifold: one that is only on the hub is not an error
+    assert every.exit_code == 0 and "hub-tiny: remote, no local copy" in every.stdout
 
 
 def test_the_pinned_commit_is_fetched_even_when_main_moved_on(standin: StandInHub, tiny_folder: Path, tmp_path: Path) -> None:

@@ -262,3 +262,16 @@ def test_ncodec_debug_adds_the_traceback_to_a_training_error(tmp_path: Path, mon
     monkeypatch.setenv("NCODEC_DEBUG", "1")
     code, err = _ncodec(*args)
     assert code == 1 and "Traceback" in err and err.rstrip().endswith("no image files")
+
+
+def test_images_smaller_than_the_training_size_are_counted_for_a_warning(tmp_path: Path, images: Path) -> None:
+    from ncodec.train.data import load_images
+
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "mixed.npz", images=rng.integers(0, 256, (3, 12, 12, 3), dtype=np.uint8))
+    said: list[str] = []
+    loaded = load_images([images, tmp_path / "mixed.npz"], 16, warn=said.append)
+    assert loaded.shape == (35, 16, 16, 3)
+    assert said == ["3 of 35 images are smaller than 16x16 and were upscaled to it: a manifold trained on them learns their blur"]
+    said.clear()
+    assert load_images([images], 16, warn=said.append).shape == (32, 16, 16, 3) and said == []  # 20x20 images: cropped down only

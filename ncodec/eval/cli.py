@@ -194,7 +194,7 @@ def train_peer_command(sources: tuple[Path, ...], image_size: int, quality: str 
         raise click.UsageError("give --minutes or --steps")
     peer = _peer()
     where = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else "cpu" if device == "auto" else device)
-    images = load_images(sources, image_size)
+    images = load_images(sources, image_size, warn=lambda message: click.echo(f"warning: {message}", err=True))
     trade_off = lmbda if lmbda is not None else peer.LAMBDAS[int(str(quality))]
     net, meta = peer.train_peer(images, trade_off, minutes=minutes, steps=steps, batch_size=batch_size, seed=seed, device=where)
     peer.save_peer(net.cpu(), {**meta, "data": " ".join(str(s) for s in sources)}, out)

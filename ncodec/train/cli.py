@@ -89,7 +89,12 @@ def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> tu
                    "--precision bf16 is emulated and 15-20x slower than fp32 here", err=True)  # fmt: skip
     if opts["batch_size"] % world.size:
         raise click.UsageError(f"--batch-size {opts['batch_size']} must be a multiple of the {world.size} processes")
-    images = load_images(opts["data"], config.image_size)
+
+    def warn(message: str) -> None:
+        if world.main:
+            click.echo(f"warning: {message}", err=True)
+
+    images = load_images(opts["data"], config.image_size, warn)
     if len(images) < opts["batch_size"]:
         raise click.UsageError(f"{len(images)} training images are fewer than one batch of {opts['batch_size']}: lower --batch-size")
     if world.main:
