@@ -8,7 +8,9 @@ same images in the same run, so the ratios hold on a noisy machine. Network rows
 generator and encoder on a device (CUDA when present, else the CPU; --device to choose) in fp32
 and in bf16 autocast with channels_last, with the FLOPs per image (torch's FlopCounterMode) and,
 with --peak-tflops (e.g. 989 for an H100 SXM's dense bf16), the fraction of peak reached. Peak
-memory: the process's peak RSS, and on CUDA the peak allocated device memory. Last, what bf16 and
+memory: the process's peak RSS, and on CUDA the peak allocated device memory. This script imports
+torch, so its API rows run torch's decoder; the "NumPy decoder" rows time the one that decodes in a
+process without torch (ncodec.decoding), such as a one-file `ncodec decode`. Last, what bf16 and
 fp16 autocast cost in quality: PSNR/SSIM of test images decoded each way, and against fp32.
 
 Rows print as they are measured. On a CPU the network rows default to batch 256 (a CPU without
@@ -35,7 +37,7 @@ from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
 import ncodec
-from ncodec.decoding import decode_latents
+from ncodec.decoding import NUMPY_BELOW, decode_latents, numpy_decode
 from ncodec.eval.metrics import psnr, ssim
 from ncodec.latent import MAX_EFFORT, encode_latents, to_uint8
 from ncodec.manifolds import Manifold, open_manifold
@@ -207,6 +209,11 @@ def main() -> None:
             add(f"{name} decode (Pillow)", batch, median_ms(lambda b=coded: _pillow_decode(b), 3) / batch)
 
     _network_rows(m, device, network_batches, args.peak_tflops, emit)
+    # Last, so NumPy's BLAS threads cannot slow the torch rows (ncodec.decoding): what decoding runs in a process
+    # without torch, timed here with torch loaded but idle.
+    for batch in [b for b in args.batches if b < NUMPY_BELOW]:
+        z = dequantize(encode_latents(m, images[:batch], 5, 0), 5)
+        add("NumPy decoder", batch, median_ms(lambda z=z: numpy_decode(m, z), args.repeat if batch == 1 else 3) / batch)
     precision = _precision_rows(m, images[: args.precision_images], device)
     print(f"\ndecode precision on {device.type}, NCode({m.config.latent_dim},5) effort 0, first {args.precision_images} test images")
     print("| autocast | PSNR dB | SSIM | PSNR against fp32 |\n|---|---|---|---|")

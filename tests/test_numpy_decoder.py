@@ -1,4 +1,4 @@
-"""The NumPy generator computes what the torch one does, and small decodes never import torch."""
+"""The NumPy generator computes what the torch one does, and decodes while torch is not imported."""
 
 from __future__ import annotations
 
@@ -11,20 +11,22 @@ import pytest
 from conftest import TINY, TINY_GRAY
 
 import ncodec
-from ncodec.decoding import NUMPY_BELOW
+from ncodec.decoding import numpy_decode
 from ncodec.errors import ManifoldError
+from ncodec.format import read_ncz
 from ncodec.latent import generate
 from ncodec.manifold_config import ManifoldConfig
-from ncodec.manifolds import open_manifold, save_manifold
+from ncodec.manifolds import Manifold, open_manifold, save_manifold
 from ncodec.models import build
 from ncodec.numpy_decoder import load
+from ncodec.quantize import dequantize
 
 
 @pytest.mark.parametrize("manifold_id", ["faces64-z100", "cifar32-z100", TINY.id, TINY_GRAY.id])
 def test_numpy_generator_decodes_the_pixels_torch_does(manifold_id: str) -> None:
     m = open_manifold(manifold_id)
     z = np.random.default_rng(3).uniform(-1, 1, (64, m.config.latent_dim)).astype(np.float32)
-    got, expected = m.numpy_decoder()(z), generate(m, z)
+    got, expected = numpy_decode(m, z), generate(m, z)
     assert got.shape == expected.shape == (64, m.config.image_size, m.config.image_size, m.config.channels)
     assert got.dtype == np.uint8
     differ = got != expected
@@ -49,22 +51,34 @@ def _run(code: str) -> str:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def test_small_decodes_do_not_import_torch_and_batches_do(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    blobs = ncodec.compress_batch(list(rng.integers(0, 256, (NUMPY_BELOW, 16, 16, 3), dtype=np.uint8)), manifold=TINY.id, effort=0)
-    expected = ncodec.decompress_batch(blobs[:2])
+def test_without_torch_imported_small_jobs_decode_with_numpy(tmp_path: Path) -> None:
+    blobs = ncodec.compress_batch(
+        list(np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)), manifold=TINY.id, effort=0
+    )
+    expected = numpy_decode(open_manifold(TINY.id), dequantize(read_ncz(blobs[0]).indices, 5))[0]
     for i, blob in enumerate(blobs):
-        (tmp_path / f"{i:02}.ncz").write_bytes(blob)
-    load_files = (
-        "import sys, pathlib, numpy as np, ncodec\n"
+        (tmp_path / f"{i}.ncz").write_bytes(blob)
+    start = (
+        "import sys, pathlib, numpy as np, ncodec, ncodec.decoding\n"
+        "ncodec.decoding.NUMPY_BELOW = 3\n"
         f"blobs = [p.read_bytes() for p in sorted(pathlib.Path({str(tmp_path)!r}).glob('*.ncz'))]\n"
     )
     small = _run(
-        load_files + "print(ncodec.decompress(blobs[0]).tobytes().hex())\n"
-        "ncodec.decompress_batch(blobs[:-1]); print('torch' in sys.modules)\n"
-        "from ncodec.decoding import decode_z; from ncodec.manifolds import open_manifold\n"
-        f"decode_z(open_manifold({TINY.id!r}), np.zeros((2, 12), np.float32), total=len(blobs)); print('torch' in sys.modules)"
+        start + "print(ncodec.decompress(blobs[0]).tobytes().hex())\n"
+        "ncodec.decompress_batch(blobs[:2]); print('torch' in sys.modules)\n"
+        "from ncodec.manifolds import open_manifold\n"
+        f"ncodec.decoding.decode_z(open_manifold({TINY.id!r}), np.zeros((2, 12), np.float32), total=3); print('torch' in sys.modules)"
     ).split("\n")
-    assert small[0] == expected[0].tobytes().hex()  # the same image as the parent's decode of two files
-    assert small[1:] == ["False", "True"]  # NUMPY_BELOW - 1 files without torch; a chunk of a larger job (a clip) with it
-    assert _run(load_files + "ncodec.decompress_batch(blobs); print('torch' in sys.modules)") == "True"
+    assert small[0] == expected.tobytes().hex()
+    assert small[1:] == ["False", "True"]  # 2 files without torch; a 2-frame chunk of a 3-frame job (a clip) with it
+    assert _run(start + "ncodec.decompress_batch(blobs); print('torch' in sys.modules)") == "True"  # 3 files: NUMPY_BELOW
+
+
+def test_once_torch_is_imported_torch_decodes_even_one_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    blob = ncodec.compress(np.zeros((16, 16, 3), np.uint8), manifold=TINY.id, effort=0)
+
+    def refuse(self: Manifold) -> None:
+        raise AssertionError("the NumPy decoder ran in a process with torch")
+
+    monkeypatch.setattr(Manifold, "numpy_decoder", refuse)
+    assert ncodec.decompress(blob).shape == (16, 16, 3)
