@@ -82,3 +82,22 @@ def test_once_torch_is_imported_torch_decodes_even_one_image(monkeypatch: pytest
 
     monkeypatch.setattr(Manifold, "numpy_decoder", refuse)
     assert ncodec.decompress(blob).shape == (16, 16, 3)
+
+
+def test_a_fresh_process_decodes_gray_images_and_clips_as_torch_does(tmp_path: Path, photo: np.ndarray) -> None:
+    gray = ncodec.compress(photo[..., 0], manifold=TINY_GRAY.id, effort=0)
+    clip = ncodec.compress_video(np.stack([photo, photo[::-1], photo[:, ::-1]] * 3), manifold=TINY.id, keyframe_interval=4, effort=0)
+    (tmp_path / "gray.ncz").write_bytes(gray)
+    (tmp_path / "clip.ncz").write_bytes(clip)
+    code = (
+        "import sys, pathlib, numpy as np, ncodec\n"
+        f"d = pathlib.Path({str(tmp_path)!r})\n"
+        "np.save(d / 'gray.npy', ncodec.decompress((d / 'gray.ncz').read_bytes()))\n"
+        "np.save(d / 'clip.npy', ncodec.decompress_video((d / 'clip.ncz').read_bytes(), interpolation='slerp'))\n"
+        "print('torch' in sys.modules)"
+    )
+    assert _run(code) == "False"
+    for fresh, with_torch in ((np.load(tmp_path / "gray.npy"), ncodec.decompress(gray)),
+                              (np.load(tmp_path / "clip.npy"), ncodec.decompress_video(clip, interpolation="slerp"))):  # fmt: skip
+        assert fresh.shape == with_torch.shape and fresh.dtype == with_torch.dtype
+        assert np.abs(fresh.astype(int) - with_torch).max() <= 1
