@@ -91,7 +91,7 @@ def _refuse_single_image(images: Iterable[Any]) -> None:
     else:
         return
     raise InvalidImageError(
-        f"compress_batch got one {one} of shape {tuple(shape)}: it takes a list of images, an (N, H, W, C) array "
+        f"compress_batch got one {one} of shape {shape}: it takes a list of images, an (N, H, W, C) array "
         "or an (N, C, H, W) tensor; code one image with compress()"
     )
 

@@ -110,7 +110,7 @@ def _refine(decoder: torch.nn.Module, x: torch.Tensor, z0: torch.Tensor, bits: i
 
 
 def generate(manifold: Manifold, latents: npt.NDArray[np.float32]) -> Image8:
-    """(N, M) latents in [-1, 1] -> (N, S, S, C) uint8 through the torch decoder (``ncodec.decoding`` picks it for batches)."""
+    """(N, M) latents in [-1, 1] -> (N, S, S, C) uint8 through the torch decoder (``ncodec.decoding`` chooses it or NumPy's)."""
     decoder = manifold.decoder()
     z = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
     with torch.inference_mode():

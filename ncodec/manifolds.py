@@ -101,7 +101,7 @@ class Manifold:
         return _load_network(self.path("encoder"), self.config, "encoder")
 
     def numpy_decoder(self) -> NumpyGenerator:
-        """The decoder computed with NumPy (no torch import), for a few images at a time."""
+        """The decoder computed with NumPy, which decodes in processes that have not imported torch (``ncodec.decoding``)."""
         path = self.path("decoder")
         st = _stat(path)
         return _load_numpy_cached(path, st.st_size, st.st_mtime_ns, self.config)

@@ -39,9 +39,9 @@ class _Deconv:
         """(N, H, W, Cin) -> (N, 2H, 2W, Cout), NHWC in and out.
 
         Input pixel i reaches output 2i - 1 + k through tap k: 16 strided adds into a frame padded by
-        1, then cropped. The adds run along the frame's innermost axis: channels (NHWC) for the hidden
-        layers, image rows (planar) for the last, whose 1-3 channels would make NumPy's inner loops
-        3 long (3-5x slower there, measured).
+        1, then cropped. The frame's innermost axis, along which the adds run, is the longer of two:
+        channels (NHWC) when there are as many as pixels in a row (the hidden layers), else rows
+        (planar: the image layer, whose 1-3 channels made NumPy's inner loops 3 long, 3-5x slower).
         """
         n, h, w, cin = x.shape
         c = self.out_channels
