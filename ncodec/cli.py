@@ -73,6 +73,25 @@ class NumberRange(click.FloatRange):
         return number
 
 
+def _device_option(func: F) -> F:
+    """``--device``: where the networks run. A GPU name is checked against torch (imported only then)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        from ncodec.device import check_device, torch_device
+
+        try:
+            if check_device(value) != "cpu":
+                torch_device(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+        return value
+
+    option = click.option("--device", default="cpu", show_default=True, callback=check,
+                          help="Where the networks run: cpu, cuda, cuda:N, or auto (CUDA when torch sees one). "
+                               "Files and pixels can differ from the CPU's by float rounding.")  # fmt: skip
+    return option(func)
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM unwinds like Ctrl-C, so temporary files are removed on the way out."""
     raise KeyboardInterrupt
@@ -162,6 +181,7 @@ def main() -> None:
 @click.option("--offline", is_flag=True, help="Never download a manifold (same as HF_HUB_OFFLINE=1).")
 @click.option("--robust", is_flag=True, help="Protect the header with Reed-Solomon (+25 bytes at 64x64) for noisy channels.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
+@_device_option
 @reporting
 def encode(
     inputs: tuple[str, ...],
@@ -176,6 +196,7 @@ def encode(
     offline: bool,
     robust: bool,
     force: bool,
+    device: str,
     quiet: bool,
 ) -> None:
     """Compress images or clips IN... ('-' = stdin) to .ncz files.
@@ -212,7 +233,7 @@ def encode(
         """Prepared images through the networks together (refinement batches across them), then written."""
         with announce_fetches(quiet):
             images = [image for _, (_, image) in items]
-            blobs = compress_batch(images, manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust)
+            blobs = compress_batch(images, manifold=manifold or DEFAULT_MANIFOLD, bits=bits, effort=effort, robust=robust, device=device)
         summaries = []
         for (_, (target, _)), blob in zip(items, blobs, strict=True):
             cli_io.write_output(target, blob, make_folder=into_folder)
@@ -241,6 +262,7 @@ def encode(
                 effort=effort,
                 robust=robust,
                 progress=update,
+                device=device,
             )
         cli_io.write_output(target, blob, make_folder=into_folder)
         parsed = read_ncz(blob)
@@ -272,9 +294,17 @@ def encode(
     help="Video: how frames between keyframes are made from the keyframes' latents.",
 )
 @click.option("--offline", is_flag=True, help="Never download a manifold (same as HF_HUB_OFFLINE=1).")
+@_device_option
 @reporting
 def decode(
-    inputs: tuple[str, ...], output: str | None, force: bool, strict: bool, interpolation: Interpolation, offline: bool, quiet: bool
+    inputs: tuple[str, ...],
+    output: str | None,
+    force: bool,
+    strict: bool,
+    interpolation: Interpolation,
+    offline: bool,
+    device: str,
+    quiet: bool,
 ) -> None:
     """Decompress .ncz files IN... ('-' = stdin) to images or clips of the original size.
 
@@ -312,12 +342,12 @@ def decode(
             warnings.simplefilter("always", PayloadDamagedWarning)
             if header.video is not None:
                 with cli_io.progress(f"decoding {source}", header.video.frames, quiet) as update:
-                    pixels = decompress_video(data, interpolation=interpolation, strict=strict, progress=update)
+                    pixels = decompress_video(data, interpolation=interpolation, strict=strict, progress=update, device=device)
                 fps = Fraction(header.video.fps_num, header.video.fps_den)
             else:
                 if click.get_current_context().get_parameter_source("interpolation") != click.core.ParameterSource.DEFAULT:
                     click.echo(f"ncodec: warning: {source} is an image: --interpolation applies to clips only", err=True)
-                pixels = decompress(data, strict=strict)
+                pixels = decompress(data, strict=strict, device=device)
         for w in caught:
             click.echo(f"ncodec: warning: {source}: {w.message}", err=True)
         if fmt is not None:

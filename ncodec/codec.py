@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ncodec.decoding import decode_latents
+from ncodec.device import DEFAULT_DEVICE, check_device
 from ncodec.errors import FormatError, IntegrityError, InvalidImageError, ManifoldMismatchError, ManifoldNotFoundError
 from ncodec.format import Header, NczFile, read_ncz, write_ncz
 from ncodec.images import Layout, is_tensor, normalize, restore, to_array, to_native, to_pil, to_tensor
@@ -33,14 +34,20 @@ class PayloadDamagedWarning(UserWarning):
 
 
 def compress(
-    image: Any, manifold: str = DEFAULT_MANIFOLD, bits: int = DEFAULT_BITS, effort: int = DEFAULT_EFFORT, robust: bool = False
+    image: Any,
+    manifold: str = DEFAULT_MANIFOLD,
+    bits: int = DEFAULT_BITS,
+    effort: int = DEFAULT_EFFORT,
+    robust: bool = False,
+    device: str = DEFAULT_DEVICE,
 ) -> bytes:
     """Encode one image (numpy array, PIL image or tensor; any size and mode) to .ncz bytes.
 
     ``robust`` protects the header with Reed-Solomon (+25 bytes for a 64x64 image) so
     the file survives bit errors across the whole file, not only in the payload.
+    ``device``: where the networks run, "cpu" (default), "cuda", "cuda:N" or "auto".
     """
-    return compress_batch([image], manifold=manifold, bits=bits, effort=effort, robust=robust)[0]
+    return compress_batch([image], manifold=manifold, bits=bits, effort=effort, robust=robust, device=device)[0]
 
 
 def compress_batch(
@@ -49,6 +56,7 @@ def compress_batch(
     bits: int = DEFAULT_BITS,
     effort: int = DEFAULT_EFFORT,
     robust: bool = False,
+    device: str = DEFAULT_DEVICE,
 ) -> list[bytes]:
     """Encode many images in one batched pass through the networks.
 
@@ -61,6 +69,7 @@ def compress_batch(
 
     check_bits(bits)
     check_effort(effort)
+    check_device(device)
     _refuse_single_image(images)
     prepared = [normalize(to_array(image)) for image in images]
     if not prepared:
@@ -69,7 +78,7 @@ def compress_batch(
     best: list[tuple[float, bytes]] = [(np.inf, b"")] * len(prepared)
     for manifold_id in candidates:
         m = open_manifold(manifold_id)
-        for i, (error, blob) in enumerate(_encode(m, prepared, bits, effort, robust, measure=len(candidates) > 1)):
+        for i, (error, blob) in enumerate(_encode(m, prepared, bits, effort, robust, device, measure=len(candidates) > 1)):
             if error < best[i][0] or not best[i][1]:
                 best[i] = (error, blob)
     return [blob for _, blob in best]
@@ -105,17 +114,17 @@ def auto_candidates() -> list[str]:
 
 
 def _encode(
-    m: Manifold, prepared: list[tuple[npt.NDArray[np.uint8], Layout]], bits: int, effort: int, robust: bool, measure: bool
+    m: Manifold, prepared: list[tuple[npt.NDArray[np.uint8], Layout]], bits: int, effort: int, robust: bool, device: str, measure: bool
 ) -> list[tuple[float, bytes]]:
     """.ncz bytes per image, with its reconstruction's squared error at the original size when ``measure``."""
     from ncodec.latent import encode_latents
 
     cfg = m.config
     native = np.stack([to_native(pixels, cfg.image_size, cfg.channels) for pixels, _ in prepared])
-    indices = encode_latents(m, native, bits, effort)
+    indices = encode_latents(m, native, bits, effort, device)
     errors = [0.0] * len(prepared)
     if measure:
-        for i, (decoded, (pixels, layout)) in enumerate(zip(decode_latents(m, indices, bits), prepared, strict=True)):
+        for i, (decoded, (pixels, layout)) in enumerate(zip(decode_latents(m, indices, bits, device), prepared, strict=True)):
             errors[i] = _squared_error(decoded, pixels, layout)
     blobs = [write_ncz(_header(m, layout, bits, robust), idx) for (_, layout), idx in zip(prepared, indices, strict=True)]
     return list(zip(errors, blobs, strict=True))
@@ -144,18 +153,20 @@ def _header(m: Manifold, layout: Layout, bits: int, robust: bool) -> Header:
     )
 
 
-def decompress(blob: bytes, strict: bool = False, output: Output = "numpy") -> Any:
+def decompress(blob: bytes, strict: bool = False, output: Output = "numpy", device: str = DEFAULT_DEVICE) -> Any:
     """Decode .ncz bytes to an image of the original size and channel count.
 
     ``output``: "numpy" (the original's shape and dtype), "pil", or "torch" (float32
     (C, H, W) in [0, 1]). A damaged payload still decodes, with a
-    ``PayloadDamagedWarning``, unless ``strict``.
+    ``PayloadDamagedWarning``, unless ``strict``. ``device``: as for ``compress``; on the
+    CPU a process without torch decodes with NumPy (``ncodec.decoding``).
     """
-    return decompress_batch([blob], strict=strict, output=output)[0]
+    return decompress_batch([blob], strict=strict, output=output, device=device)[0]
 
 
-def decompress_batch(blobs: Sequence[bytes], strict: bool = False, output: Output = "numpy") -> list[Any]:
+def decompress_batch(blobs: Sequence[bytes], strict: bool = False, output: Output = "numpy", device: str = DEFAULT_DEVICE) -> list[Any]:
     """Decode many files; files sharing a manifold go through the decoder together."""
+    check_device(device)
     if output not in _CONVERTERS:
         raise ValueError(f"output must be one of {sorted(_CONVERTERS)}, got {output!r}")
     if isinstance(blobs, (bytes, bytearray, memoryview)):
@@ -168,7 +179,7 @@ def decompress_batch(blobs: Sequence[bytes], strict: bool = False, output: Outpu
     manifolds = {key: manifold_for(files[members[0]].header) for key, members in groups.items()}
     for (manifold_id, bits), members in groups.items():
         m = manifolds[manifold_id, bits]
-        decoded = decode_latents(m, np.concatenate([files[i].indices for i in members]), bits)
+        decoded = decode_latents(m, np.concatenate([files[i].indices for i in members]), bits, device)
         for i, pixels in zip(members, decoded, strict=True):
             out[i] = restore(pixels, layout_of(files[i].header))
     return [_CONVERTERS[output](o) for o in out if o is not None]

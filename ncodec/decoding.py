@@ -18,6 +18,7 @@ import sys
 import numpy as np
 import numpy.typing as npt
 
+from ncodec.device import DEFAULT_DEVICE, check_device
 from ncodec.images import Image8
 from ncodec.manifolds import Manifold
 from ncodec.quantize import dequantize
@@ -30,22 +31,24 @@ NUMPY_CHUNK = 16
 intermediate arrays stay in cache."""
 
 
-def decode_latents(manifold: Manifold, indices: npt.NDArray[np.uint8], bits: int) -> Image8:
+def decode_latents(manifold: Manifold, indices: npt.NDArray[np.uint8], bits: int, device: str = DEFAULT_DEVICE) -> Image8:
     """(N, M) indices -> (N, S, S, C) uint8 at the manifold's native size."""
-    return decode_z(manifold, dequantize(indices, bits))
+    return decode_z(manifold, dequantize(indices, bits), device=device)
 
 
-def decode_z(manifold: Manifold, latents: npt.NDArray[np.float32], total: int | None = None) -> Image8:
+def decode_z(manifold: Manifold, latents: npt.NDArray[np.float32], total: int | None = None, device: str = DEFAULT_DEVICE) -> Image8:
     """(N, M) latents in [-1, 1] -> (N, S, S, C) uint8 at the manifold's native size.
 
     ``total``: the size of the whole job when this call decodes one chunk of it (a clip's frames),
-    so that every chunk goes the same way.
+    so that every chunk goes the same way. ``device`` other than the CPU (``ncodec.device``) always
+    runs torch's decoder there.
     """
-    if (len(latents) if total is None else total) < NUMPY_BELOW and "torch" not in sys.modules:
+    small = (len(latents) if total is None else total) < NUMPY_BELOW
+    if check_device(device) == "cpu" and small and "torch" not in sys.modules:
         return numpy_decode(manifold, latents)
     from ncodec.latent import generate  # imports torch
 
-    return generate(manifold, latents)
+    return generate(manifold, latents, device)
 
 
 def numpy_decode(manifold: Manifold, latents: npt.NDArray[np.float32]) -> Image8:

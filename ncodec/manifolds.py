@@ -94,11 +94,13 @@ class Manifold:
         """First bytes of the decoder file's sha256, written into every .ncz header."""
         return file_sha256(self.path("decoder"))[:FINGERPRINT_SIZE]
 
-    def decoder(self) -> nn.Module:
-        return _load_network(self.path("decoder"), self.config, "decoder")
+    def decoder(self, device: str = "cpu") -> nn.Module:
+        """The torch decoder on ``device`` (a torch device string, e.g. "cuda:0")."""
+        return _load_network(self.path("decoder"), self.config, "decoder", device)
 
-    def encoder(self) -> nn.Module:
-        return _load_network(self.path("encoder"), self.config, "encoder")
+    def encoder(self, device: str = "cpu") -> nn.Module:
+        """The torch encoder on ``device``."""
+        return _load_network(self.path("encoder"), self.config, "encoder", device)
 
     def numpy_decoder(self) -> NumpyGenerator:
         """The decoder computed with NumPy, which decodes in processes that have not imported torch (``ncodec.decoding``)."""
@@ -135,9 +137,9 @@ def _open_manifold_cached(manifold_id: str, need_encoder: bool, where: object) -
     return Manifold(config, folder, entry if entry is not None and not entry.planned else None)
 
 
-def _load_network(path: Path, config: ManifoldConfig, role: str) -> nn.Module:
+def _load_network(path: Path, config: ManifoldConfig, role: str, device: str) -> nn.Module:
     st = _stat(path)
-    return _load_network_cached(path, st.st_size, st.st_mtime_ns, config, role)
+    return _load_network_cached(path, st.st_size, st.st_mtime_ns, config, role, device)
 
 
 def _stat(path: Path) -> os.stat_result:
@@ -148,7 +150,7 @@ def _stat(path: Path) -> os.stat_result:
 
 
 @cache
-def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldConfig, role: str) -> nn.Module:
+def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldConfig, role: str, device: str) -> nn.Module:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -171,7 +173,7 @@ def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldC
     # NHWC: the CPU's convolutions run up to 1.5x faster in this layout. Decoded pixels and effort-0
     # files are bit-identical to NCHW; refinement's gradients round differently (2 of 64 files differ).
     channels_last(net)
-    return net
+    return net.to(device)
 
 
 @cache

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from ncodec.codec import DEFAULT_BITS, DEFAULT_EFFORT, check_payload, layout_of, manifold_for
 from ncodec.decoding import decode_z
+from ncodec.device import DEFAULT_DEVICE, check_device
 from ncodec.errors import FormatError, IntegrityError, InvalidImageError
 from ncodec.format import Header, VideoInfo, read_ncz, write_ncz
 from ncodec.format.header import MAX_FPS_TERM
@@ -45,12 +46,14 @@ def compress_video(
     effort: int = DEFAULT_EFFORT,
     robust: bool = False,
     progress: Progress | None = None,
+    device: str = DEFAULT_DEVICE,
 ) -> bytes:
-    """Encode a clip of at least two equally sized frames to .ncz bytes (``robust``: see ``compress``)."""
+    """Encode a clip of at least two equally sized frames to .ncz bytes (``robust``, ``device``: see ``compress``)."""
     from ncodec.latent import check_effort, encode_latents
 
     check_bits(bits)
     check_effort(effort)
+    check_device(device)
     if isinstance(keyframe_interval, bool) or not isinstance(keyframe_interval, int) or keyframe_interval < 1:
         raise ValueError(f"keyframe_interval must be a positive integer, got {keyframe_interval!r}")
     rate = _frame_rate(fps)
@@ -85,7 +88,7 @@ def compress_video(
     keys = np.stack([to_native(prepared[k][0], cfg.image_size, cfg.channels) for k in marks])
     indices = []
     for start in range(0, len(marks), ENCODE_CHUNK):
-        indices.append(encode_latents(m, keys[start : start + ENCODE_CHUNK], bits, effort))
+        indices.append(encode_latents(m, keys[start : start + ENCODE_CHUNK], bits, effort, device))
         if progress is not None:  # frames up to the last keyframe coded so far are settled
             end = min(start + ENCODE_CHUNK, len(marks)) - 1
             progress(marks[end] + 1 - (marks[start - 1] + 1 if start else 0))
@@ -108,9 +111,14 @@ def _frame_rate(fps: float | Fraction) -> Fraction:
 
 
 def decompress_video(
-    blob: bytes, interpolation: Interpolation = "linear", strict: bool = False, progress: Progress | None = None
+    blob: bytes,
+    interpolation: Interpolation = "linear",
+    strict: bool = False,
+    progress: Progress | None = None,
+    device: str = DEFAULT_DEVICE,
 ) -> npt.NDArray[Any]:
-    """Decode a video .ncz to (T, H, W[, C]) frames of the original size and dtype."""
+    """Decode a video .ncz to (T, H, W[, C]) frames of the original size and dtype (``device``: see ``decompress``)."""
+    check_device(device)
     f = read_ncz(blob)
     if f.header.video is None:
         raise FormatError("this is an image .ncz; decode it with decompress")
@@ -122,7 +130,7 @@ def decompress_video(
     layout = layout_of(f.header)
     frames: list[npt.NDArray[Any]] = []
     for start in range(0, len(latents), DECODE_CHUNK):
-        frames.extend(restore(p, layout) for p in decode_z(m, latents[start : start + DECODE_CHUNK], total=len(latents)))
+        frames.extend(restore(p, layout) for p in decode_z(m, latents[start : start + DECODE_CHUNK], total=len(latents), device=device))
         if progress is not None:
             progress(min(DECODE_CHUNK, len(latents) - start))
     return np.stack(frames)
