@@ -5,7 +5,8 @@
 Single-image latency (median ms, in-process, manifold already loaded) and batched
 throughput (images/s) at several batch sizes; Pillow's JPEG and WebP encode and decode the
 same images in the same run, so the ratios hold on a noisy machine. Network rows run the bare
-generator and encoder on a device (CUDA when present, else the CPU; --device to choose) in fp32
+generator and encoder on a device (CUDA when present, else the CPU; --device to choose; the API rows
+use it too, through ncodec's device= argument) in fp32
 and in bf16 autocast with channels_last, with the FLOPs per image (torch's FlopCounterMode) and,
 with --peak-tflops (e.g. 989 for an H100 SXM's dense bf16), the fraction of peak reached. Peak
 memory: the process's peak RSS, and on CUDA the peak allocated device memory. This script imports
@@ -170,7 +171,8 @@ def main() -> None:
     size = m.config.image_size
     images = _images(args.data, max(*args.batches, args.precision_images), size)
     one = images[:1]
-    blob = ncodec.compress(one[0], manifold=args.manifold, effort=0)
+    api = str(device)  # the API rows run their networks on --device too
+    blob = ncodec.compress(one[0], manifold=args.manifold, effort=0, device=api)
     machine = f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
     if device.type == "cuda":
         machine += f", {torch.cuda.get_device_name(device)}"
@@ -186,23 +188,23 @@ def main() -> None:
     def add(op: str, batch: int, ms_per_image: float) -> None:
         emit({"op": op, "batch": batch, "ms_per_image": ms_per_image, "images_per_s": 1000 / ms_per_image})
 
-    add("ncodec decode (API)", 1, median_ms(lambda: ncodec.decompress(blob), args.repeat))
+    add("ncodec decode (API)", 1, median_ms(lambda: ncodec.decompress(blob, device=api), args.repeat))
     for effort in range(MAX_EFFORT + 1):
         repeat = 3 if effort > 1 else args.repeat
         add(f"ncodec encode effort {effort} (API)", 1,
-            median_ms(lambda e=effort: ncodec.compress(one[0], manifold=args.manifold, effort=e), repeat))  # fmt: skip
+            median_ms(lambda e=effort: ncodec.compress(one[0], manifold=args.manifold, effort=e, device=api), repeat))  # fmt: skip
     for fmt, name in PILLOW.items():
         add(f"{name} encode (Pillow)", 1, median_ms(lambda f=fmt: _pillow_encode(one, f), args.repeat))
         single = _pillow_encode(one, fmt)
         add(f"{name} decode (Pillow)", 1, median_ms(lambda b=single: _pillow_decode(b), args.repeat))
     for batch in [b for b in args.batches if b > 1]:
         chunk = images[:batch]
-        blobs = ncodec.compress_batch(chunk, manifold=args.manifold, effort=0)
-        add("ncodec decode (API)", batch, median_ms(lambda b=blobs: ncodec.decompress_batch(b), 3) / batch)
+        blobs = ncodec.compress_batch(chunk, manifold=args.manifold, effort=0, device=api)
+        add("ncodec decode (API)", batch, median_ms(lambda b=blobs: ncodec.decompress_batch(b, device=api), 3) / batch)
         add("ncodec encode effort 0 (API)", batch,
-            median_ms(lambda c=chunk: ncodec.compress_batch(c, manifold=args.manifold, effort=0), 3) / batch)  # fmt: skip
+            median_ms(lambda c=chunk: ncodec.compress_batch(c, manifold=args.manifold, effort=0, device=api), 3) / batch)  # fmt: skip
         indices = np.stack([ncodec.read_ncz(b).indices[0] for b in blobs])
-        add("generator only", batch, median_ms(lambda i=indices: decode_latents(m, i, 5), 3) / batch)
+        add("generator only", batch, median_ms(lambda i=indices: decode_latents(m, i, 5, api), 3) / batch)
         for fmt, name in PILLOW.items():
             add(f"{name} encode (Pillow)", batch, median_ms(lambda c=chunk, f=fmt: _pillow_encode(c, f), 3) / batch)
             coded = _pillow_encode(chunk, fmt)

@@ -9,7 +9,7 @@
 #     tools/gpu_checks.sh prepare
 # Then one device call, from the repository root there:
 #     run(command="tools/gpu_checks.sh", carry=[".gpu"], timeout_s=600)
-# Everything comes back under $OUT: gpu.txt, speed-cuda.{txt,json}, train.log, the manifold
+# Everything comes back under $OUT: gpu.txt, speed-cuda.{txt,json}, api-device.txt, train.log, the manifold
 # folder faces64-z100-gpu/ (decoder, encoder, manifold.json), rd.md. TRAIN_MINUTES (default 4)
 # and WIDTH (default 64) size the training; DEVICE=cpu rehearses the whole run here
 # (OUT=/tmp/gpu-out TRAIN_MINUTES=0.2 DEVICE=cpu PATH=.venv/bin:$PATH tools/gpu_checks.sh).
@@ -38,6 +38,31 @@ export PYTHONPATH="/tmp/site:$PWD"
 # Issue 8: H100/H200 SXM dense bf16 peak is 989 TFLOP/s.
 timeout 150 python3 benchmarks/speed.py --device "$DEVICE" --data .gpu/faces64-test.npz --peak-tflops 989 \
     --json "$OUT/speed-cuda.json" 2>&1 | tee "$OUT/speed-cuda.txt" || echo "speed.py stopped: $?"
+
+# The API on the device against the CPU (device=, new and never run on CUDA): time and PSNR of 200 test
+# faces at NCode(100,5) effort 1, and how many files and pixels differ between the two.
+timeout 120 python3 - "$DEVICE" <<'PY' 2>&1 | tee "$OUT/api-device.txt" || echo "API device check stopped: $?"
+import sys, time
+import numpy as np
+import ncodec
+from ncodec.eval.metrics import psnr
+images = np.load(".gpu/faces64-test.npz")["images"][:200]
+runs = {}
+for device in dict.fromkeys([sys.argv[1], "cpu"]):
+    ncodec.decompress_batch(ncodec.compress_batch(images[:2], effort=0, device=device), device=device)  # load, warm up
+    start = time.perf_counter()
+    blobs = ncodec.compress_batch(images, effort=1, device=device)
+    encoded = time.perf_counter() - start
+    start = time.perf_counter()
+    out = np.stack(ncodec.decompress_batch(blobs, device=device))
+    decoded = time.perf_counter() - start
+    runs[device] = blobs, out
+    print(f"{device}: encode effort 1 {1000 * encoded / len(images):.2f} ms/img, decode {1000 * decoded / len(images):.3f} ms/img, "
+          f"PSNR {np.mean([psnr(a, b) for a, b in zip(images, out)]):.3f} dB")
+(blobs_a, out_a), (blobs_b, out_b) = runs[sys.argv[1]], runs["cpu"]
+print(f"files differing from the CPU's: {sum(a != b for a, b in zip(blobs_a, blobs_b))} of {len(images)}; "
+      f"decoded samples differing: {int((out_a != out_b).sum())} of {out_a.size}")
+PY
 
 # Issue 3: a wider decoder than a CPU can train, the shipped recipe otherwise, with reconstruction weight
 # 200 (results.md: it beat the shipped 50 on the CPU) and an MSE-only stage 2 (the perceptual network's
