@@ -86,7 +86,7 @@ def _device_option(func: F) -> F:
             raise click.BadParameter(str(exc)) from None
         return value
 
-    option = click.option("--device", default="cpu", show_default=True, callback=check,
+    option = click.option("--device", metavar="DEVICE", default="cpu", show_default=True, callback=check,
                           help="Where the networks run: cpu, cuda, cuda:N, or auto (CUDA when torch sees one). "
                                "Files and pixels can differ from the CPU's by float rounding.")  # fmt: skip
     return option(func)
