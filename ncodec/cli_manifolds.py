@@ -200,8 +200,8 @@ def verify(manifold_ids: tuple[str, ...]) -> None:
         found = locate.copies(entry)
         if not found and manifold_ids:
             absent += 1
-            click.echo(f"ncodec: error: {manifold_id}: {locate.state(manifold_id)}, no local copy to verify "
-                       f"(fetch it with `ncodec manifolds pull {manifold_id}`)", err=True)  # fmt: skip
+            fetch = "no weights are published yet" if entry.planned else f"fetch it with `ncodec manifolds pull {manifold_id}`"
+            click.echo(f"ncodec: error: {manifold_id}: {locate.state(manifold_id)}, no local copy to verify ({fetch})", err=True)
         elif not found:
             click.echo(f"{manifold_id}: {locate.state(manifold_id)}, no local copy")
         for source, role, path in found:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import PIL.Image
 
 from ncodec.decoding import decode_latents
 from ncodec.device import DEFAULT_DEVICE, check_device
@@ -85,22 +86,22 @@ def compress_batch(
 
 
 def _refuse_single_image(images: Iterable[Any]) -> None:
-    """One colour image given as the batch would be coded row by row as gray images: refuse it instead.
+    """One image given as the batch would be coded row by row as gray images (or not at all): refuse it instead.
 
-    An (N, H, W) array whose last axis is 3 or 4 long, or an (N, H, W) tensor whose first is 1, 3 or 4,
-    reads as one (H, W, C) or (C, H, W) image far more often than as N images a few pixels wide.
+    A PIL image, an (N, H, W) array whose last axis is at most 4 long, or an (N, H, W) tensor whose
+    first is, is one image far more often than N images a few pixels wide.
     """
     shape: tuple[int, ...] = tuple(getattr(images, "shape", ()))
-    if len(shape) != 3:
-        return
-    if isinstance(images, np.ndarray) and shape[2] in (3, 4):
-        one = "(H, W, C) array"
-    elif is_tensor(images) and shape[0] in (1, 3, 4):
-        one = "(C, H, W) tensor"
+    if isinstance(images, PIL.Image.Image):
+        one = "PIL image"
+    elif len(shape) == 3 and isinstance(images, np.ndarray) and shape[2] <= 4:
+        one = f"(H, W, C) array of shape {shape}"
+    elif len(shape) == 3 and is_tensor(images) and shape[0] <= 4:
+        one = f"(C, H, W) tensor of shape {shape}"
     else:
         return
     raise InvalidImageError(
-        f"compress_batch got one {one} of shape {shape}: it takes a list of images, an (N, H, W, C) array "
+        f"compress_batch got one {one}: it takes a list of images, an (N, H, W, C) array "
         "or an (N, C, H, W) tensor; code one image with compress()"
     )
 

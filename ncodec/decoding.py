@@ -21,6 +21,7 @@ import numpy.typing as npt
 from ncodec.device import DEFAULT_DEVICE, check_device
 from ncodec.images import Image8
 from ncodec.manifolds import Manifold
+from ncodec.numpy_decoder import NumpyUnsupportedError
 from ncodec.quantize import dequantize
 
 NUMPY_BELOW = 1024
@@ -45,7 +46,10 @@ def decode_z(manifold: Manifold, latents: npt.NDArray[np.float32], total: int | 
     """
     small = (len(latents) if total is None else total) < NUMPY_BELOW
     if check_device(device) == "cpu" and small and "torch" not in sys.modules:
-        return numpy_decode(manifold, latents)
+        try:
+            return numpy_decode(manifold, latents)
+        except NumpyUnsupportedError:
+            pass  # torch reads it
     from ncodec.latent import generate  # imports torch
 
     return generate(manifold, latents, device)

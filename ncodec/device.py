@@ -14,12 +14,12 @@ if TYPE_CHECKING:
     import torch
 
 DEFAULT_DEVICE = "cpu"
-_NAME = re.compile(r"^(cpu|auto|cuda(:\d{1,3})?)$")
+_NAME = re.compile(r"cpu|auto|cuda(:\d{1,3})?")
 
 
 def check_device(name: str) -> str:
     """``name`` if it is a device name ncodec takes, else ValueError (torch is not imported)."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {name!r}")
     return name
 

@@ -23,6 +23,11 @@ from ncodec.errors import ManifoldError
 from ncodec.images import Image8
 from ncodec.manifold_config import ManifoldConfig, stage_widths
 
+
+class NumpyUnsupportedError(ManifoldError):
+    """A decoder file NumPy cannot hold (bf16 weights): torch decodes it instead."""
+
+
 _BN_EPS = 1e-5  # torch.nn.BatchNorm's default, which the generator uses
 Array = npt.NDArray[np.float32]
 
@@ -67,15 +72,19 @@ class NumpyGenerator:
     def __init__(self, config: ManifoldConfig, state: dict[str, npt.NDArray[np.generic]]) -> None:
         try:
             self._build(config, {k: v.astype(np.float32) for k, v in state.items() if v.dtype.kind == "f"})
+            unexpected = sorted(set(state) - self._read)
+            if unexpected:  # torch's load_state_dict refuses these too
+                raise ValueError(f"unexpected {', '.join(unexpected)}")
         except (KeyError, ValueError) as exc:
             raise ManifoldError(f"decoder weights do not match the architecture of {config.id!r}: {exc}") from exc
 
     def _build(self, config: ManifoldConfig, s: dict[str, Array]) -> None:
         """Weights named and shaped as ``ncodec.models.dcgan.Generator``'s state dict, BatchNorm folded in."""
         widths = stage_widths(config, config.width)
+        self._read: set[str] = set()  # the keys taken, against which the file's are checked
         self._seed = widths[0]
-        weight = _expect(s, "project.0.weight", (self._seed * 16, config.latent_dim))
-        scale, shift = _batchnorm(s, "project.1")
+        weight = self._take(s, "project.0.weight", (self._seed * 16, config.latent_dim))
+        scale, shift = self._batchnorm(s, "project.1", self._seed * 16)
         # Rows reordered from torch's (c, y, x) to (y, x, c): the product is then the NHWC 4x4 seed.
         order = np.arange(self._seed * 16).reshape(self._seed, 4, 4).transpose(1, 2, 0).ravel()
         self._project = np.ascontiguousarray((weight * scale[:, None])[order].T)
@@ -83,13 +92,26 @@ class NumpyGenerator:
         self._layers: list[_Deconv] = []
         outs = [*widths[1:], config.channels]
         for i, (cin, cout) in enumerate(zip(widths, outs, strict=True)):  # body: [deconv, BatchNorm, ReLU] * n, deconv last
-            w = _expect(s, f"body.{3 * i}.weight", (cin, cout, 4, 4))
+            w = self._take(s, f"body.{3 * i}.weight", (cin, cout, 4, 4))
             if i < len(widths) - 1:
-                scale, bias = _batchnorm(s, f"body.{3 * i + 1}")
+                scale, bias = self._batchnorm(s, f"body.{3 * i + 1}", cout)
                 w = w * scale[None, :, None, None]
             else:
-                bias = _expect(s, f"body.{3 * i}.bias", (cout,))
+                bias = self._take(s, f"body.{3 * i}.bias", (cout,))
             self._layers.append(_Deconv(np.ascontiguousarray(w.transpose(0, 2, 3, 1).reshape(cin, 16 * cout)), bias, cout))
+
+    def _take(self, s: dict[str, Array], key: str, shape: tuple[int, ...]) -> Array:
+        if s[key].shape != shape:
+            raise ValueError(f"{key} has shape {s[key].shape}, expected {shape}")
+        self._read.add(key)
+        return s[key]
+
+    def _batchnorm(self, s: dict[str, Array], prefix: str, channels: int) -> tuple[Array, Array]:
+        """An inference-mode BatchNorm as the per-channel (scale, shift) it applies."""
+        gamma, beta, mean, var = (self._take(s, f"{prefix}.{k}", (channels,)) for k in ("weight", "bias", "running_mean", "running_var"))
+        self._read.add(f"{prefix}.num_batches_tracked")  # a training counter, not used at inference
+        scale = gamma / np.sqrt(var + _BN_EPS)
+        return scale, beta - mean * scale
 
     def __call__(self, z: Array) -> Image8:
         x = z.astype(np.float32) @ self._project
@@ -103,18 +125,6 @@ class NumpyGenerator:
         return np.clip(np.round((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def _expect(s: dict[str, Array], key: str, shape: tuple[int, ...]) -> Array:
-    if s[key].shape != shape:
-        raise ValueError(f"{key} has shape {s[key].shape}, expected {shape}")
-    return s[key]
-
-
-def _batchnorm(s: dict[str, Array], prefix: str) -> tuple[Array, Array]:
-    """An inference-mode BatchNorm as the per-channel (scale, shift) it applies."""
-    scale = s[f"{prefix}.weight"] / np.sqrt(s[f"{prefix}.running_var"] + _BN_EPS)
-    return scale, s[f"{prefix}.bias"] - s[f"{prefix}.running_mean"] * scale
-
-
 def load(path: Path, config: ManifoldConfig) -> NumpyGenerator:
     """The NumPy generator of the decoder file at ``path`` (safetensors, read without torch)."""
     from safetensors import SafetensorError
@@ -122,6 +132,8 @@ def load(path: Path, config: ManifoldConfig) -> NumpyGenerator:
 
     try:
         state = load_file(str(path))
+    except TypeError as exc:  # a dtype NumPy has no type for (bfloat16)
+        raise NumpyUnsupportedError(f"{path}: {exc}") from exc
     except (SafetensorError, OSError) as exc:
         raise ManifoldError(f"cannot read weights {path}: {exc}") from exc
     return NumpyGenerator(config, state)

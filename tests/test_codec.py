@@ -182,6 +182,9 @@ def test_one_colour_image_given_as_a_batch_is_refused_not_coded_row_by_row(photo
         ncodec.compress_batch(photo, manifold=TINY)
     with pytest.raises(ncodec.InvalidImageError, match=r"one \(C, H, W\) tensor of shape \(3, 24, 40\)"):
         ncodec.compress_batch(torch.from_numpy(photo).permute(2, 0, 1), manifold=TINY)
+    for one in (photo[..., :1], photo[..., :2], torch.zeros(2, 16, 16), Image.fromarray(photo)):
+        with pytest.raises(ncodec.InvalidImageError, match="compress_batch got one"):
+            ncodec.compress_batch(one, manifold=TINY)
     gray_batch = np.stack([photo[..., 0], photo[..., 1]])  # (N, H, W): a batch of gray images, as documented
     assert len(ncodec.compress_batch(gray_batch, manifold=TINY, effort=0)) == 2
     assert len(ncodec.compress_batch(photo[None], manifold=TINY, effort=0)) == 1

@@ -25,7 +25,7 @@ def test_device_names_ncodec_takes(name: str) -> None:
     assert check_device(name) == name
 
 
-@pytest.mark.parametrize("name", ["gpu", "CPU", "cuda:", "cuda:x", "mps", "", 0])
+@pytest.mark.parametrize("name", ["gpu", "CPU", "cuda:", "cuda:x", "mps", "", "cpu\n", " cuda", 0])
 def test_other_device_names_are_value_errors(name: object) -> None:
     with pytest.raises(ValueError, match="device must be 'cpu', 'cuda', 'cuda:N' or 'auto'"):
         check_device(name)  # type: ignore[arg-type]

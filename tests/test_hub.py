@@ -297,6 +297,8 @@ def test_list_shows_the_state_of_every_manifold(
     monkeypatch.setattr(manifest, "PACKAGED", packaged)
     local = {"tiny-rgb": "local (unpinned)", "tiny-gray": "local (unpinned)"}
     assert list_states() == {"pkg-bundled": "bundled", "hub-tiny": "remote", "pkg-planned": "planned", **local}
+    planned_verify = cli("verify", "pkg-planned")
+    assert planned_verify.exit_code == exitcodes.MANIFOLD_UNAVAILABLE and "(no weights are published yet)" in planned_verify.stderr
     assert cli("pull", "--decoder-only", "hub-tiny").exit_code == 0
     assert list_states()["hub-tiny"] == "cached (decoder only)"
     assert cli("pull", "hub-tiny", "pkg-bundled").exit_code == 0

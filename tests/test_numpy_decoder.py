@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from ncodec.errors import ManifoldError
 from ncodec.format import read_ncz
 from ncodec.latent import generate
 from ncodec.manifold_config import ManifoldConfig
-from ncodec.manifolds import Manifold, open_manifold, save_manifold
+from ncodec.manifolds import PATH_ENV, Manifold, open_manifold, save_manifold
 from ncodec.models import build
 from ncodec.numpy_decoder import load
 from ncodec.quantize import dequantize
@@ -45,6 +47,45 @@ def test_weights_of_another_shape_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(ManifoldError, match=r"project.0.weight has shape \(256, 12\), expected \(512, 12\)") as info:
         load(folder / "decoder.safetensors", wider)
     assert "do not match the architecture of 'wide'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s.update({"project.0.bias": np.zeros(256, np.float32)}), "unexpected project.0.bias"),
+        (lambda s: s.update({"body.1.weight": s["body.1.weight"][:1]}), r"body.1.weight has shape \(1,\), expected \(8,\)"),
+        (lambda s: s.pop("body.1.running_var"), "body.1.running_var"),
+    ],
+)
+def test_weights_torch_would_refuse_are_refused(tmp_path: Path, change: Callable[[dict[str, np.ndarray]], object], message: str) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    state = load_file(str(open_manifold(TINY.id).path("decoder")))
+    change(state)
+    save_file(state, str(tmp_path / "decoder.safetensors"))
+    with pytest.raises(ManifoldError, match=message):
+        load(tmp_path / "decoder.safetensors", TINY)
+
+
+def test_bf16_weights_numpy_cannot_hold_decode_through_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from ncodec.numpy_decoder import NumpyUnsupportedError
+
+    source, folder = open_manifold(TINY.id).folder, tmp_path / "bf16" / "tiny-bf16"
+    folder.mkdir(parents=True)
+    state = load_file(str(source / "decoder.safetensors"))
+    save_file({k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in state.items()}, str(folder / "decoder.safetensors"))
+    (folder / "encoder.safetensors").write_bytes((source / "encoder.safetensors").read_bytes())
+    (folder / "manifold.json").write_text((source / "manifold.json").read_text().replace(TINY.id, "tiny-bf16"))
+    with pytest.raises(NumpyUnsupportedError, match="bfloat16"):
+        load(folder / "decoder.safetensors", TINY)
+    monkeypatch.setenv(PATH_ENV, f"{folder.parent}{os.pathsep}{os.environ[PATH_ENV]}")
+    file = tmp_path / "x.ncz"
+    file.write_bytes(ncodec.compress(np.zeros((16, 16, 3), np.uint8), manifold="tiny-bf16", effort=0))
+    code = f"import sys, ncodec; print(ncodec.decompress(open({str(file)!r}, 'rb').read()).shape, 'torch' in sys.modules)"
+    assert _run(code) == "(16, 16, 3) True"  # decoded, by torch
 
 
 def _run(code: str) -> str:

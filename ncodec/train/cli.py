@@ -173,7 +173,7 @@ def encoder(perceptual_weight: float, encoder_lr: float, decoder_id: str | None,
     if source is None:
         decoder, init = load_generator(run_dir / CKPT_NAME, config, device), joint_encoder_state(run_dir / CKPT_NAME)
     else:
-        decoder, init = source.decoder().to(device), None
+        decoder, init = source.decoder(str(device)), None  # a copy of its own on the device: the CPU one stays as it is
     loss_fn = _loss(perceptual_weight, device)
     common = _shared(opts, device, world)
     enc = train_encoder(config, images, decoder, run_dir, budget, loss_fn=loss_fn, init=init, lr=encoder_lr, **common)
