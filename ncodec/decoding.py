@@ -3,12 +3,13 @@
 In a process that has not imported torch, up to ``NUMPY_BELOW`` images go through the NumPy twin
 of the generator (``ncodec.numpy_decoder``): ``import torch`` (2.5-3.4 s on the development VM) would
 cost more than NumPy's slower convolutions save below a few thousand images, and it is most of a
-one-file ``ncodec decode``. Once torch is imported (by encoding, training, or the caller), torch
-decodes everything: its convolutions are faster, and NumPy's BLAS threads and torch's would take
-turns spinning on the same cores (an effort-0 encode took 2.3x as long right after a NumPy decode
-on the 2-core VM). The two decoders agree to float rounding: a few samples in a million differ by
-one level, as torch's own results do between batch sizes (docs/results.md, "The NumPy decoder").
-Importing this module does not import torch.
+one-file ``ncodec decode``. (A bf16 decoder file, which NumPy cannot hold, still goes to torch.)
+Once torch is imported (by encoding, training, or the caller), torch decodes everything: its
+convolutions are faster, and NumPy's BLAS threads and torch's would take turns spinning on the
+same cores (an effort-0 encode took 2.3x as long right after a NumPy decode on the 2-core VM).
+The two decoders agree to float rounding: a few samples in a million differ by one level, as
+torch's own results do between batch sizes (docs/results.md, "The NumPy decoder"). Importing
+this module does not import torch.
 """
 
 from __future__ import annotations
