@@ -102,6 +102,10 @@ class Manifold:
         """The torch encoder on ``device``."""
         return _load_network(self.path("encoder"), self.config, "encoder", device)
 
+    def weights(self, role: Role) -> dict[str, torch.Tensor]:
+        """A network's weights as stored (BatchNorm not folded, fp32): where training continues from (``train --init``)."""
+        return _read_state(self.path(role))
+
     def numpy_decoder(self) -> NumpyGenerator:
         """The decoder computed with NumPy, which decodes in processes that have not imported torch (``ncodec.decoding``)."""
         path = self.path("decoder")
@@ -151,18 +155,11 @@ def _stat(path: Path) -> os.stat_result:
 
 @cache
 def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldConfig, role: str, device: str) -> nn.Module:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     from ncodec.models import build, channels_last
     from ncodec.models.fold import fold_batchnorm
 
     net = build(config, role)
-    try:
-        state = load_file(str(path))
-    except (SafetensorError, OSError) as exc:
-        raise ManifoldError(f"cannot read weights {path}: {exc}") from exc
-    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    state = _read_state(path)
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:
@@ -174,6 +171,18 @@ def _load_network_cached(path: Path, size: int, mtime_ns: int, config: ManifoldC
     # files are bit-identical to NCHW; refinement's gradients round differently (2 of 64 files differ).
     channels_last(net)
     return net.to(device)
+
+
+def _read_state(path: Path) -> dict[str, torch.Tensor]:
+    """A weight file's tensors, floating point widened to fp32 (the files may hold fp16)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise ManifoldError(f"cannot read weights {path}: {exc}") from exc
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
 @cache

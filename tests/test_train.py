@@ -109,6 +109,24 @@ def test_encoder_against_an_existing_decoder_keeps_its_files_decodable(
     assert ncodec.decompress(ncodec.compress(photo, manifold="tiny-rgb", effort=0)).shape == photo.shape
 
 
+def test_init_starts_stage_one_from_an_existing_manifold(tmp_path: Path, images: Path) -> None:
+    """`--init ID`: that manifold's architecture, its decoder (and encoder, with the term) as the first weights."""
+    from ncodec.manifolds import open_manifold
+
+    source = open_manifold("tiny-rgb", need_encoder=True)
+    args = ("gan", "--data", images, "--out", tmp_path, "--id", "tiny-more", "--init", "tiny-rgb", "--latent-dim", "50",
+            "--batch-size", "8", "--threads", "1", "--recon-weight", "10", "--seed", "3")  # fmt: skip
+    _run(*args, "--epochs", "0")
+    state = torch.load(tmp_path / "tiny-more" / "gan_ckpt.pt", weights_only=True)
+    assert state["step"] == 0 and json.loads(state["config"])["latent_dim"] == 12  # tiny-rgb's, not --latent-dim
+    for role, key in (("decoder", "gen"), ("encoder", "enc")):
+        assert all(torch.equal(state[key][name], tensor) for name, tensor in source.weights(role).items()), role
+    _run(*args, "--epochs", "1", "--resume")  # the checkpoint, not the manifold, is where a resumed run goes on from
+    state = torch.load(tmp_path / "tiny-more" / "gan_ckpt.pt", weights_only=True)
+    first, trained = source.weights("decoder")["body.0.weight"], state["gen"]["body.0.weight"]
+    assert state["step"] == 4 and torch.allclose(first, trained, atol=0.05) and not torch.equal(first, trained)
+
+
 def test_stage_one_with_a_reconstruction_term_hands_its_encoder_to_stage_two(tmp_path: Path, images: Path) -> None:
     _run("manifold", "--data", images, "--out", tmp_path, *TOY, "--epochs", "5", "--encoder-epochs", "1",
          "--recon-weight", "10", "--perceptual-weight", "0")  # fmt: skip
@@ -187,6 +205,7 @@ def _ncodec(*args: str | Path) -> tuple[int, str]:
         ({"--batch-size": "64"}, 2, "32 training images are fewer than one batch of 64"),
         ({"--image-size": "24"}, 1, "power of two"),
         ({"--threads": "0"}, 2, "--threads"),
+        ({"--init": "nowhere-z100"}, 3, "manifold 'nowhere-z100' not found"),
     ],
 )
 def test_bad_training_input_is_one_line_with_its_exit_status(

@@ -131,14 +131,37 @@ _recon = click.option(
 )
 
 
+_init = click.option(
+    "--init", "init_id", metavar="MANIFOLD",
+    help="Start stage 1 from this manifold's decoder (found as `ncodec decode` finds it), and with --recon-weight from "
+         "its encoder too, instead of random weights; the discriminator starts fresh. Its architecture replaces "
+         "--image-size/--latent-dim/--width. To train an existing manifold longer or adapt it to other images: the "
+         "result is a new decoder, with a new fingerprint. Ignored by --resume, which continues the run's checkpoint.",
+)  # fmt: skip
+
+
+def _init_setup(init_id: str | None, opts: dict[str, Any]) -> tuple[tuple[ManifoldConfig, np.ndarray, Path, torch.device, World],
+                                                                     dict[str, dict[str, torch.Tensor]] | None]:  # fmt: skip
+    """``_setup``, and with ``--init`` the architecture and starting weights of that manifold."""
+    if init_id is None:
+        return _setup(opts), None
+    source = open_manifold(init_id, need_encoder=True)
+    setup = _setup({**opts, "encoder_width": opts["encoder_width"] or source.config.encoder_width}, source.config)
+    weights = {"decoder": source.weights("decoder")}
+    if setup[0].encoder_width == source.config.encoder_width:
+        weights["encoder"] = source.weights("encoder")
+    return setup, weights
+
+
 @train.command()
 @_common
 @_recon
-def gan(recon_weight: float, **opts: Any) -> None:
+@_init
+def gan(recon_weight: float, init_id: str | None, **opts: Any) -> None:
     """Stage 1: train the decoder as a GAN generator (checkpoint OUT/ID/gan_ckpt.pt)."""
     budget = _budget(opts["epochs"], opts["minutes"])
-    config, images, run_dir, device, world = _setup(opts)
-    train_gan(config, images, run_dir, budget, recon_weight=recon_weight, **_shared(opts, device, world))
+    (config, images, run_dir, device, world), init = _init_setup(init_id, opts)
+    train_gan(config, images, run_dir, budget, recon_weight=recon_weight, init=init, **_shared(opts, device, world))
     distributed.finish()
 
 
@@ -190,12 +213,14 @@ def encoder(perceptual_weight: float, encoder_lr: float, decoder_id: str | None,
 @click.option("--encoder-minutes", type=BUDGET, help="Total minutes of stage 2.")
 @_stage2
 @_recon
+@_init
 def manifold(
     encoder_epochs: float | None,
     encoder_minutes: float | None,
     perceptual_weight: float,
     encoder_lr: float,
     recon_weight: float,
+    init_id: str | None,
     **opts: Any,
 ) -> None:
     """Both stages, then write the manifold folder OUT/manifolds/ID/ (fp16 safetensors).
@@ -204,9 +229,9 @@ def manifold(
     """
     gan_budget = _budget(opts["epochs"], opts["minutes"])
     enc_budget = _budget(encoder_epochs, encoder_minutes)
-    config, images, run_dir, device, world = _setup(opts)
+    (config, images, run_dir, device, world), init = _init_setup(init_id, opts)
     common = _shared(opts, device, world)
-    decoder = train_gan(config, images, run_dir, gan_budget, recon_weight=recon_weight, **common)
+    decoder = train_gan(config, images, run_dir, gan_budget, recon_weight=recon_weight, init=init, **common)
     init = joint_encoder_state(run_dir / CKPT_NAME)
     loss_fn = _loss(perceptual_weight, device)
     enc = train_encoder(config, images, decoder, run_dir, enc_budget, loss_fn=loss_fn, init=init, lr=encoder_lr, **common)

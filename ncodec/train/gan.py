@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,7 @@ def train_gan(
     log_every: int = 20,
     precision: Precision = "fp32",
     world: World = SINGLE,
+    init: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
 ) -> nn.Module:
     """Train until ``budget`` is spent, checkpointing every epoch; return the EMA generator (eval mode).
 
@@ -141,6 +143,9 @@ def train_gan(
     ``resume``/``force``: continue the run folder's checkpoint / start over in it (``common.resume_state``).
     ``recon_weight`` > 0 trains an encoder jointly (module docstring); ``bits`` and ``noise_prob`` set its noise.
     ``precision`` "bf16" runs the forward passes under bf16 autocast (``common.autocast``).
+    ``init``: starting weights for a fresh run, ``{"decoder": ..., "encoder": ...}`` (the encoder optional and
+    used only with ``recon_weight``); the generator and its EMA start from the decoder, the discriminator
+    from scratch. A resumed run continues from its checkpoint instead.
     """
     device = device or torch.device("cpu")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -172,6 +177,11 @@ def train_gan(
             obj.load_state_dict(state[key])
         restore_rng(rng, state, world.rank, world.size)
         step, seconds = int(state["step"]), float(state["seconds"])
+    elif init is not None:
+        gen.load_state_dict(init["decoder"])
+        ema.load_state_dict(init["decoder"])
+        if enc is not None and "encoder" in init:
+            enc.load_state_dict(init["encoder"])
     for net in (gen, disc, ema, enc):
         if net is not None:
             broadcast_parameters(net, world)
