@@ -32,6 +32,7 @@ from ncodec.train.gan import CKPT_NAME, joint_encoder_state, load_generator, tra
 from ncodec.train.perceptual import PerceptualLoss
 
 BUDGET = NumberRange(min=0)
+Setup = tuple[ManifoldConfig, np.ndarray, Path, torch.device, World]  # what every command starts from
 
 
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -66,7 +67,7 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> tuple[ManifoldConfig, np.ndarray, Path, torch.device, World]:
+def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> Setup:
     """Config, images, run folder, device and process group; ``decoder_of`` supplies the decoder's architecture."""
     if opts["threads"]:
         torch.set_num_threads(opts["threads"])
@@ -140,15 +141,14 @@ _init = click.option(
 )  # fmt: skip
 
 
-def _init_setup(init_id: str | None, opts: dict[str, Any]) -> tuple[tuple[ManifoldConfig, np.ndarray, Path, torch.device, World],
-                                                                     dict[str, dict[str, torch.Tensor]] | None]:  # fmt: skip
-    """``_setup``, and with ``--init`` the architecture and starting weights of that manifold."""
+def _init_setup(init_id: str | None, recon_weight: float, opts: dict[str, Any]) -> tuple[Setup, dict[str, dict[str, torch.Tensor]] | None]:
+    """``_setup``, and with ``--init`` the architecture and starting weights of that manifold (its encoder: with the term)."""
     if init_id is None:
         return _setup(opts), None
-    source = open_manifold(init_id, need_encoder=True)
+    source = open_manifold(init_id, need_encoder=recon_weight > 0)
     setup = _setup({**opts, "encoder_width": opts["encoder_width"] or source.config.encoder_width}, source.config)
     weights = {"decoder": source.weights("decoder")}
-    if setup[0].encoder_width == source.config.encoder_width:
+    if recon_weight > 0 and setup[0].encoder_width == source.config.encoder_width:
         weights["encoder"] = source.weights("encoder")
     return setup, weights
 
@@ -160,7 +160,7 @@ def _init_setup(init_id: str | None, opts: dict[str, Any]) -> tuple[tuple[Manifo
 def gan(recon_weight: float, init_id: str | None, **opts: Any) -> None:
     """Stage 1: train the decoder as a GAN generator (checkpoint OUT/ID/gan_ckpt.pt)."""
     budget = _budget(opts["epochs"], opts["minutes"])
-    (config, images, run_dir, device, world), init = _init_setup(init_id, opts)
+    (config, images, run_dir, device, world), init = _init_setup(init_id, recon_weight, opts)
     train_gan(config, images, run_dir, budget, recon_weight=recon_weight, init=init, **_shared(opts, device, world))
     distributed.finish()
 
@@ -229,7 +229,7 @@ def manifold(
     """
     gan_budget = _budget(opts["epochs"], opts["minutes"])
     enc_budget = _budget(encoder_epochs, encoder_minutes)
-    (config, images, run_dir, device, world), init = _init_setup(init_id, opts)
+    (config, images, run_dir, device, world), init = _init_setup(init_id, recon_weight, opts)
     common = _shared(opts, device, world)
     decoder = train_gan(config, images, run_dir, gan_budget, recon_weight=recon_weight, init=init, **common)
     init = joint_encoder_state(run_dir / CKPT_NAME)
