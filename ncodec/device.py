@@ -25,7 +25,11 @@ def check_device(name: str) -> str:
 
 
 def torch_device(name: str) -> torch.device:
-    """The torch device ``name`` stands for; ValueError when it names a GPU this torch cannot use."""
+    """The torch device ``name`` stands for; ValueError when it names a GPU this torch cannot use.
+
+    A GPU always comes back with its index ("cuda" is the current one, e.g. cuda:0), so the
+    networks cached per device are loaded once whichever of "cuda", "cuda:0" or "auto" asks.
+    """
     import torch
 
     if check_device(name) == "auto":
@@ -34,6 +38,8 @@ def torch_device(name: str) -> torch.device:
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device {name!r}: this torch ({torch.__version__}) sees no CUDA device")
-        if device.index is not None and device.index >= torch.cuda.device_count():
+        if device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        if device.index >= torch.cuda.device_count():
             raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     return device

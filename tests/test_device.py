@@ -54,6 +54,18 @@ def test_without_a_gpu_auto_is_the_cpu_and_cuda_is_refused(photo: np.ndarray) ->
         ncodec.compress(photo, manifold=TINY.id, device="cuda")
 
 
+def test_every_name_of_one_gpu_is_one_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stand-in two-GPU machine whose current device is 1: "cuda", "cuda:1" and "auto" must give
+    # the same torch device (networks are cached per device string), "cuda:2" does not exist.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    assert {str(torch_device(name)) for name in ("cuda", "cuda:1", "auto")} == {"cuda:1"}
+    assert str(torch_device("cuda:0")) == "cuda:0"
+    with pytest.raises(ValueError, match=r"device 'cuda:2': this machine has 2 CUDA device\(s\)"):
+        torch_device("cuda:2")
+
+
 def test_networks_are_cached_per_device() -> None:
     from ncodec.manifolds import open_manifold
 
