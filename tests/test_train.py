@@ -127,6 +127,20 @@ def test_init_starts_stage_one_from_an_existing_manifold(tmp_path: Path, images:
     assert state["step"] == 4 and torch.allclose(first, trained, atol=0.05) and not torch.equal(first, trained)
 
 
+def test_init_with_another_encoder_width_says_the_encoder_starts_fresh(tmp_path: Path, images: Path) -> None:
+    from ncodec.manifolds import open_manifold
+
+    source = open_manifold("tiny-rgb")
+    args = ["gan", "--data", images, "--out", tmp_path, "--id", "tiny-wide", "--init", "tiny-rgb", "--encoder-width",
+            "16", "--batch-size", "8", "--threads", "1", "--recon-weight", "10", "--epochs", "0"]  # fmt: skip
+    result = CliRunner().invoke(train, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert "warning: --encoder-width 16 differs from tiny-rgb's 8: the encoder starts from random weights" in result.output
+    state = torch.load(tmp_path / "tiny-wide" / "gan_ckpt.pt", weights_only=True)
+    assert all(torch.equal(state["gen"][name], tensor) for name, tensor in source.weights("decoder").items())
+    assert state["enc"]["head.weight"].shape != source.weights("encoder")["head.weight"].shape
+
+
 def test_stage_one_with_a_reconstruction_term_hands_its_encoder_to_stage_two(tmp_path: Path, images: Path) -> None:
     _run("manifold", "--data", images, "--out", tmp_path, *TOY, "--epochs", "5", "--encoder-epochs", "1",
          "--recon-weight", "10", "--perceptual-weight", "0")  # fmt: skip

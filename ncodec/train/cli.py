@@ -148,8 +148,11 @@ def _init_setup(init_id: str | None, recon_weight: float, opts: dict[str, Any]) 
     source = open_manifold(init_id, need_encoder=recon_weight > 0)
     setup = _setup({**opts, "encoder_width": opts["encoder_width"] or source.config.encoder_width}, source.config)
     weights = {"decoder": source.weights("decoder")}
-    if recon_weight > 0 and setup[0].encoder_width == source.config.encoder_width:
+    if recon_weight > 0 and setup[0].encoder_base_width == source.config.encoder_base_width:
         weights["encoder"] = source.weights("encoder")
+    elif recon_weight > 0 and setup[4].main:
+        click.echo(f"warning: --encoder-width {setup[0].encoder_base_width} differs from {init_id}'s {source.config.encoder_base_width}: "
+                   "the encoder starts from random weights, the decoder from the manifold's", err=True)  # fmt: skip
     return setup, weights
 
 
