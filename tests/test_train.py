@@ -127,6 +127,12 @@ def test_init_starts_stage_one_from_an_existing_manifold(tmp_path: Path, images:
     assert state["step"] == 4 and torch.allclose(first, trained, atol=0.05) and not torch.equal(first, trained)
 
 
+def test_lr_sets_the_rate_of_every_stage_one_optimiser(tmp_path: Path, images: Path) -> None:
+    _run("gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "1", "--recon-weight", "10", "--lr", "5e-5")
+    state = torch.load(tmp_path / "toy-z12" / "gan_ckpt.pt", weights_only=True)
+    assert [group["lr"] for key in ("opt_g", "opt_d", "opt_e") for group in state[key]["param_groups"]] == [5e-5] * 3
+
+
 def test_init_with_another_encoder_width_says_the_encoder_starts_fresh(tmp_path: Path, images: Path) -> None:
     from ncodec.manifolds import open_manifold
 
@@ -219,6 +225,7 @@ def _ncodec(*args: str | Path) -> tuple[int, str]:
         ({"--batch-size": "64"}, 2, "32 training images are fewer than one batch of 64"),
         ({"--image-size": "24"}, 1, "power of two"),
         ({"--threads": "0"}, 2, "--threads"),
+        ({"--lr": "0"}, 2, "--lr"),
         ({"--init": "nowhere-z100"}, 3, "manifold 'nowhere-z100' not found"),
     ],
 )

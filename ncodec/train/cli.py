@@ -132,6 +132,16 @@ _recon = click.option(
 )
 
 
+_lr = click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=2e-4,
+    show_default=True,
+    help="Stage 1 Adam learning rate, constant, of the generator, the discriminator and the joint encoder (the paper's 2e-4); "
+    "a lower one lets a round trained on with --init settle instead of wander. A resumed run keeps its checkpoint's.",
+)
+
+
 _init = click.option(
     "--init", "init_id", metavar="MANIFOLD",
     help="Start stage 1 from this manifold's decoder (found as `ncodec decode` finds it), and with --recon-weight from "
@@ -159,12 +169,13 @@ def _init_setup(init_id: str | None, recon_weight: float, opts: dict[str, Any]) 
 @train.command()
 @_common
 @_recon
+@_lr
 @_init
-def gan(recon_weight: float, init_id: str | None, **opts: Any) -> None:
+def gan(recon_weight: float, lr: float, init_id: str | None, **opts: Any) -> None:
     """Stage 1: train the decoder as a GAN generator (checkpoint OUT/ID/gan_ckpt.pt)."""
     budget = _budget(opts["epochs"], opts["minutes"])
     (config, images, run_dir, device, world), init = _init_setup(init_id, recon_weight, opts)
-    train_gan(config, images, run_dir, budget, recon_weight=recon_weight, init=init, **_shared(opts, device, world))
+    train_gan(config, images, run_dir, budget, recon_weight=recon_weight, lr=lr, init=init, **_shared(opts, device, world))
     distributed.finish()
 
 
@@ -216,6 +227,7 @@ def encoder(perceptual_weight: float, encoder_lr: float, decoder_id: str | None,
 @click.option("--encoder-minutes", type=BUDGET, help="Total minutes of stage 2.")
 @_stage2
 @_recon
+@_lr
 @_init
 def manifold(
     encoder_epochs: float | None,
@@ -223,6 +235,7 @@ def manifold(
     perceptual_weight: float,
     encoder_lr: float,
     recon_weight: float,
+    lr: float,
     init_id: str | None,
     **opts: Any,
 ) -> None:
@@ -234,7 +247,7 @@ def manifold(
     enc_budget = _budget(encoder_epochs, encoder_minutes)
     (config, images, run_dir, device, world), init = _init_setup(init_id, recon_weight, opts)
     common = _shared(opts, device, world)
-    decoder = train_gan(config, images, run_dir, gan_budget, recon_weight=recon_weight, init=init, **common)
+    decoder = train_gan(config, images, run_dir, gan_budget, recon_weight=recon_weight, lr=lr, init=init, **common)
     init = joint_encoder_state(run_dir / CKPT_NAME)
     loss_fn = _loss(perceptual_weight, device)
     enc = train_encoder(config, images, decoder, run_dir, enc_budget, loss_fn=loss_fn, init=init, lr=encoder_lr, **common)
