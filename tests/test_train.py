@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,24 @@ def test_lr_sets_the_rate_of_every_stage_one_optimiser(tmp_path: Path, images: P
     _run("gan", "--data", images, "--out", tmp_path, *TOY, "--epochs", "1", "--recon-weight", "10", "--lr", "5e-5")
     state = torch.load(tmp_path / "toy-z12" / "gan_ckpt.pt", weights_only=True)
     assert [group["lr"] for key in ("opt_g", "opt_d", "opt_e") for group in state[key]["param_groups"]] == [5e-5] * 3
+
+
+def test_init_with_a_larger_width_widens_the_decoder_and_keeps_the_encoder(tmp_path: Path, images: Path) -> None:
+    from ncodec.manifolds import open_manifold
+    from ncodec.train.widen import widen_generator
+
+    source = open_manifold("tiny-rgb", need_encoder=True)
+    args = ["gan", "--data", images, "--out", tmp_path, "--id", "tiny-w12", "--init", "tiny-rgb", "--width", "12",
+            "--batch-size", "8", "--threads", "1", "--recon-weight", "10", "--epochs", "0", "--seed", "5"]  # fmt: skip
+    _run(*args)
+    state = torch.load(tmp_path / "tiny-w12" / "gan_ckpt.pt", weights_only=True)
+    config = json.loads(state["config"])
+    assert (config["width"], config["encoder_width"]) == (12, 8)
+    wide = widen_generator(source.weights("decoder"), source.config, replace(source.config, width=12), seed=5)
+    assert all(torch.equal(state["gen"][name], tensor) for name, tensor in wide.items())
+    assert all(torch.equal(state["enc"][name], tensor) for name, tensor in source.weights("encoder").items())
+    code, err = _ncodec("train", *map(str, args[:-4]), "--width", "6", "--epochs", "0")
+    assert code == 2 and "--width 6 is below tiny-rgb's 8: a decoder can be widened, not narrowed" in err
 
 
 def test_init_with_another_encoder_width_says_the_encoder_starts_fresh(tmp_path: Path, images: Path) -> None:

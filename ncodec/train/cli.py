@@ -30,8 +30,10 @@ from ncodec.train.distributed import World
 from ncodec.train.encoder import ReconLoss, train_encoder
 from ncodec.train.gan import CKPT_NAME, joint_encoder_state, load_generator, train_gan
 from ncodec.train.perceptual import PerceptualLoss
+from ncodec.train.widen import widen_generator
 
 BUDGET = NumberRange(min=0)
+DEFAULT_WIDTH = 32
 Setup = tuple[ManifoldConfig, np.ndarray, Path, torch.device, World]  # what every command starts from
 
 
@@ -44,7 +46,8 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--id", "manifold_id", required=True, help="Manifold id, e.g. faces64-z100."),
         click.option("--image-size", type=click.IntRange(8), default=64, show_default=True, help="A power of two."),
         click.option("--latent-dim", type=click.IntRange(1, MAX_LATENT_DIM), default=100, show_default=True),
-        click.option("--width", type=click.IntRange(1), default=32, show_default=True, help="Base feature width of the networks."),
+        click.option("--width", type=click.IntRange(1),
+                     help=f"Base feature width of the networks [default: {DEFAULT_WIDTH}; with --init: its, or more to widen it]."),
         click.option("--encoder-width", type=click.IntRange(min=1),
                      help="Base width of the encoder alone (default: --width); it runs only when encoding."),
         click.option("--description", default="", help="Stored in manifold.json."),
@@ -73,7 +76,7 @@ def _setup(opts: dict[str, Any], decoder_of: ManifoldConfig | None = None) -> Se
         torch.set_num_threads(opts["threads"])
     if decoder_of is None:
         config = ManifoldConfig(id=opts["manifold_id"], image_size=opts["image_size"], channels=3, latent_dim=opts["latent_dim"],
-                                width=opts["width"], description=opts["description"], trained=True,
+                                width=opts["width"] or DEFAULT_WIDTH, description=opts["description"], trained=True,
                                 encoder_width=opts["encoder_width"])  # fmt: skip
     else:
         config = replace(decoder_of, id=opts["manifold_id"], description=opts["description"] or decoder_of.description,
@@ -146,8 +149,10 @@ _init = click.option(
     "--init", "init_id", metavar="MANIFOLD",
     help="Start stage 1 from this manifold's decoder (found as `ncodec decode` finds it), and with --recon-weight from "
          "its encoder too, instead of random weights; the discriminator starts fresh. Its architecture replaces "
-         "--image-size/--latent-dim/--width. To train an existing manifold longer or adapt it to other images: the "
-         "result is a new decoder, with a new fingerprint. Ignored by --resume, which continues the run's checkpoint.",
+         "--image-size/--latent-dim, and --width unless a larger one is given: then the decoder is widened to it, "
+         "drawing what it drew (ncodec.train.widen), and the encoder keeps its width. To train an existing manifold "
+         "longer, wider, or on other images: the result is a new decoder, with a new fingerprint. Ignored by --resume, "
+         "which continues the run's checkpoint.",
 )  # fmt: skip
 
 
@@ -156,8 +161,14 @@ def _init_setup(init_id: str | None, recon_weight: float, opts: dict[str, Any]) 
     if init_id is None:
         return _setup(opts), None
     source = open_manifold(init_id, need_encoder=recon_weight > 0)
-    setup = _setup({**opts, "encoder_width": opts["encoder_width"] or source.config.encoder_width}, source.config)
-    weights = {"decoder": source.weights("decoder")}
+    narrow = source.config
+    width = opts["width"] or narrow.width
+    if width < narrow.width:
+        raise click.UsageError(f"--width {width} is below {init_id}'s {narrow.width}: a decoder can be widened, not narrowed")
+    encoder_width = opts["encoder_width"] or narrow.encoder_width or (narrow.width if width != narrow.width else None)
+    setup = _setup({**opts, "encoder_width": encoder_width}, replace(narrow, width=width))
+    decoder = source.weights("decoder")
+    weights = {"decoder": decoder if width == narrow.width else widen_generator(decoder, narrow, setup[0], opts["seed"])}
     if recon_weight > 0 and setup[0].encoder_base_width == source.config.encoder_base_width:
         weights["encoder"] = source.weights("encoder")
     elif recon_weight > 0 and setup[4].main:
