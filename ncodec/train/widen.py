@@ -4,8 +4,9 @@
 width, so that the extra capacity starts from everything the narrow decoder learned instead of from
 scratch. Each hidden channel of the wide network copies one of the narrow one's (every old channel
 keeps its place, the new ones copy channels drawn at random), and the layer that reads those channels
-splits each old channel's incoming weight among its copies in random shares that sum to one: the same
-function, batch statistics included, with the copies free to drift apart from the first step.
+gives each copy a random share of the weight it gave the old channel, the shares of the copies summing
+to one: the same function, batch statistics included, with the copies free to drift apart from the
+first step.
 """
 
 from __future__ import annotations
