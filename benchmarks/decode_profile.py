@@ -2,11 +2,13 @@
 
 Prints, for the default manifold's generator at one batch size on the CPU: the top operators under
 torch.profiler; NHWC (shipped) against NCHW; each transposed convolution against its sub-pixel
-rewrite (a 3x3 convolution to 4x the channels, then pixel_shuffle: the same function); and, with
---alternatives, TorchScript's optimize_for_inference and torch.compile. Medians of --repeat calls.
-docs/results.md ("Speed on the 2026-12-02 VM") quotes a run of it.
+rewrite (a 3x3 convolution to 4x the channels, then pixel_shuffle: the same function); with
+--alternatives, TorchScript's optimize_for_inference and torch.compile; with --widths, what the same
+architecture would cost at other base widths (untrained weights, folded and NHWC as shipped). Medians
+of --repeat calls. docs/results.md ("Speed on the 2026-12-02 VM", "A wider decoder") quotes runs of it.
 
     python benchmarks/decode_profile.py --threads 2 --batch 256 --alternatives
+    python benchmarks/decode_profile.py --threads 2 --batch 256 --widths 32 40 48 64
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import copy
 import time
 import warnings
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +25,8 @@ from speed import median_ms  # benchmarks/ is this script's folder, so on sys.pa
 from torch import nn
 
 from ncodec.manifolds import DEFAULT_MANIFOLD, open_manifold
+from ncodec.models import build, channels_last
+from ncodec.models.fold import fold_batchnorm
 
 
 def subpixel_weight(w: torch.Tensor) -> torch.Tensor:
@@ -57,6 +62,19 @@ def layer_rows(gen: nn.Module, z: torch.Tensor, repeat: int) -> None:
         x = layer(x)
 
 
+def width_rows(manifold: str, widths: list[int], batch: int, repeat: int) -> None:
+    """The manifold's generator architecture at other base widths: parameters, batch and single-image time."""
+    config = open_manifold(manifold).config
+    print(f"\n| width | parameters | batch {batch} ms | images/s | one image ms |\n|---|---:|---:|---:|---:|")
+    for width in widths:
+        gen = channels_last(fold_batchnorm(build(replace(config, width=width), "decoder").eval()))
+        params = sum(p.numel() for p in gen.parameters())
+        z = torch.rand(batch, config.latent_dim, generator=torch.Generator().manual_seed(0)) * 2 - 1
+        with torch.inference_mode():
+            ms, one = median_ms(lambda g=gen, z=z: g(z), repeat), median_ms(lambda g=gen, z=z: g(z[:1]), 5 * repeat)
+        print(f"| {width} | {params / 1e6:.2f} M | {ms:.1f} | {1000 * batch / ms:,.0f} | {one:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifold", default=DEFAULT_MANIFOLD)
@@ -64,9 +82,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--alternatives", action="store_true", help="also TorchScript and torch.compile (slow to prepare)")
+    parser.add_argument("--widths", type=int, nargs="+", help="only time the architecture at these base widths")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.widths:
+        width_rows(args.manifold, args.widths, args.batch, args.repeat)
+        return
     gen = open_manifold(args.manifold).decoder()  # BatchNorm folded, NHWC: what decoding runs
     z = torch.rand(args.batch, gen.project[0].in_features, generator=torch.Generator().manual_seed(0)) * 2 - 1
     print(f"{args.manifold} generator, batch {args.batch}, {torch.get_num_threads()} threads, torch {torch.__version__}")
