@@ -140,8 +140,8 @@ _lr = click.option(
     type=click.FloatRange(min=0, min_open=True),
     default=2e-4,
     show_default=True,
-    help="Stage 1 Adam learning rate, constant, of the generator, the discriminator and the joint encoder (the paper's 2e-4); "
-    "a lower one lets a round trained on with --init settle instead of wander. A resumed run keeps its checkpoint's.",
+    help="Stage 1 Adam learning rate, constant, of the generator, the discriminator and the joint encoder (the paper's 2e-4; "
+    "docs/results.md measures 5e-5 for a round trained on with --init). A resumed run keeps its checkpoint's.",
 )
 
 
