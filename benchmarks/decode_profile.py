@@ -5,7 +5,8 @@ torch.profiler; NHWC (shipped) against NCHW; each transposed convolution against
 rewrite (a 3x3 convolution to 4x the channels, then pixel_shuffle: the same function); with
 --alternatives, TorchScript's optimize_for_inference and torch.compile; with --widths, what the same
 architecture would cost at other base widths (untrained weights, folded and NHWC as shipped). Medians
-of --repeat calls. docs/results.md ("Speed on the 2026-12-02 VM", "A wider decoder") quotes runs of it.
+of --repeat calls. docs/results.md ("Speed on the 2026-12-02 VM"; "More steps, a lower rate, a wider decoder")
+quotes runs of it.
 
     python benchmarks/decode_profile.py --threads 2 --batch 256 --alternatives
     python benchmarks/decode_profile.py --threads 2 --batch 256 --widths 32 40 48 64

@@ -56,6 +56,7 @@ def main() -> None:
     m = open_manifold(args.manifold, need_encoder=True)
     size, channels = m.config.image_size, m.config.channels
     named = [(f"{args.data.name}[{i}]", im) for i, im in enumerate(np.load(args.data)["images"][: args.n])]
+    from_data = len(named)  # -n, or fewer where --data holds fewer
     for path in args.image:
         pixels, _ = normalize(np.asarray(Image.open(path)))
         named.append((path.name, to_native(pixels, size, channels)))
@@ -69,10 +70,10 @@ def main() -> None:
     print(f"{m.config.id}, NCode({m.config.latent_dim},{args.bits}), PSNR dB at {size}x{size}")
     print("| image | " + " | ".join(scores) + " |")
     print("|---|" + "---:|" * len(scores))
-    if args.n:
-        means = " | ".join(f"{s[: args.n].mean():.2f}" for s in scores.values())
-        print(f"| mean of {len(named) - len(args.image)} {args.data.name} | {means} |")
-    for i, (name, _) in enumerate(named[args.n :], start=args.n):
+    if from_data:
+        means = " | ".join(f"{s[:from_data].mean():.2f}" for s in scores.values())
+        print(f"| mean of {from_data} {args.data.name} | {means} |")
+    for i, (name, _) in enumerate(named[from_data:], start=from_data):
         print(f"| {name} | " + " | ".join(f"{s[i]:.2f}" for s in scores.values()) + " |")
 
 
