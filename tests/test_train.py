@@ -152,18 +152,47 @@ def test_init_with_a_larger_width_widens_the_decoder_and_keeps_the_encoder(tmp_p
     assert code == 2 and "--width 6 is below tiny-rgb's 8: a decoder can be widened, not narrowed" in err
 
 
-def test_init_with_another_encoder_width_says_the_encoder_starts_fresh(tmp_path: Path, images: Path) -> None:
+def test_init_with_a_larger_encoder_width_widens_the_encoder_and_a_smaller_one_starts_it_fresh(tmp_path: Path, images: Path) -> None:
     from ncodec.manifolds import open_manifold
+    from ncodec.train.widen import widen_encoder
 
-    source = open_manifold("tiny-rgb")
-    args = ["gan", "--data", images, "--out", tmp_path, "--id", "tiny-wide", "--init", "tiny-rgb", "--encoder-width",
-            "16", "--batch-size", "8", "--threads", "1", "--recon-weight", "10", "--epochs", "0"]  # fmt: skip
-    result = CliRunner().invoke(train, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    assert "warning: --encoder-width 16 differs from tiny-rgb's 8: the encoder starts from random weights" in result.output
+    source = open_manifold("tiny-rgb", need_encoder=True)
+    args = ["gan", "--data", images, "--out", tmp_path, "--id", "tiny-wide", "--init", "tiny-rgb", "--batch-size", "8",
+            "--threads", "1", "--recon-weight", "10", "--epochs", "0", "--seed", "4"]  # fmt: skip
+    _run(*args, "--encoder-width", "16")
     state = torch.load(tmp_path / "tiny-wide" / "gan_ckpt.pt", weights_only=True)
     assert all(torch.equal(state["gen"][name], tensor) for name, tensor in source.weights("decoder").items())
-    assert state["enc"]["head.weight"].shape != source.weights("encoder")["head.weight"].shape
+    wide = widen_encoder(source.weights("encoder"), source.config, 16, seed=4)
+    assert all(torch.equal(state["enc"][name], tensor) for name, tensor in wide.items())
+    result = CliRunner().invoke(train, [str(a) for a in args] + ["--encoder-width", "4", "--force"])
+    assert result.exit_code == 0, result.output
+    assert "warning: --encoder-width 4 is below tiny-rgb's 8: the encoder starts from random weights" in result.output
+    state = torch.load(tmp_path / "tiny-wide" / "gan_ckpt.pt", weights_only=True)
+    assert state["enc"]["head.weight"].shape == (12, 4 * 2 * 16)  # a fresh encoder of base width 4
+
+
+def test_encoder_init_starts_stage_two_from_a_manifolds_encoder_widened(tmp_path: Path, images: Path) -> None:
+    """`train encoder --decoder ID --init ID --encoder-width W`: a wider encoder that starts from what the narrow one learned."""
+    from ncodec.manifolds import open_manifold
+    from ncodec.train.widen import widen_encoder
+
+    source = open_manifold("tiny-rgb", need_encoder=True)
+    args = ["encoder", "--data", images, "--out", tmp_path, "--id", "tiny-enc", "--decoder", "tiny-rgb", "--batch-size", "8",
+            "--threads", "1", "--perceptual-weight", "0", "--epochs", "0", "--seed", "2"]  # fmt: skip
+    _run(*args, "--init", "tiny-rgb", "--encoder-width", "12")
+    state = torch.load(tmp_path / "tiny-enc" / "encoder_ckpt.pt", weights_only=True)["encoder"]
+    wide = widen_encoder(source.weights("encoder"), source.config, 12, seed=2)
+    assert all(torch.equal(state[name], tensor) for name, tensor in wide.items())
+    _run(*args, "--init", "tiny-rgb", "--force")  # without --encoder-width: its width, its very weights
+    state = torch.load(tmp_path / "tiny-enc" / "encoder_ckpt.pt", weights_only=True)["encoder"]
+    assert all(torch.equal(state[name], tensor) for name, tensor in source.weights("encoder").items())
+    code, err = _ncodec("train", *map(str, args), "--init", "tiny-rgb", "--encoder-width", "6", "--force")
+    assert code == 2 and "--encoder-width 6 is below tiny-rgb's 8: an encoder can be widened, not narrowed" in err
+    code, err = _ncodec("train", *map(str, args), "--init", "tiny-gray", "--force")
+    assert code == 2 and "--init tiny-gray codes 8x8x1 images in 6 numbers, the decoder 16x16x3 ones in 12" in err
+    without_decoder = [a for a in map(str, args) if a not in ("--decoder", "tiny-rgb")]
+    code, err = _ncodec("train", *without_decoder, "--init", "tiny-rgb")
+    assert code == 2 and "--init needs --decoder" in err
 
 
 def test_stage_one_with_a_reconstruction_term_hands_its_encoder_to_stage_two(tmp_path: Path, images: Path) -> None:

@@ -1,4 +1,4 @@
-"""Widening a decoder (ncodec.train.widen): the wider network draws what the narrow one drew, and its copies can part."""
+"""Widening a decoder or an encoder (ncodec.train.widen): the wider network computes what the narrow one did, and its copies can part."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ import torch
 from conftest import TINY
 
 from ncodec.models import build
-from ncodec.train.widen import widen_generator
+from ncodec.train.widen import widen_encoder, widen_generator
 
 
-def _narrow() -> torch.nn.Module:
-    """TINY's generator with BatchNorm statistics and affine terms of a trained one's kind (not 0 and 1)."""
+def _narrow(role: str = "decoder") -> torch.nn.Module:
+    """TINY's generator (or encoder) with BatchNorm statistics and affine terms of a trained one's kind (not 0 and 1)."""
     torch.manual_seed(0)
-    gen = build(TINY, "decoder")
-    for name, tensor in gen.state_dict().items():
+    net = build(TINY, role)
+    for name, tensor in net.state_dict().items():
         if name.endswith(("running_mean", "bias")) and tensor.is_floating_point():
             tensor.normal_(0, 0.5)
         elif name.endswith(("running_var", "weight")) and "project.0" not in name and tensor.dim() == 1:
             tensor.uniform_(0.5, 2.0)
-    return gen
+    return net
 
 
 @pytest.mark.parametrize("width", [8, 12, 16, 21])
@@ -56,3 +56,28 @@ def test_only_the_width_may_change_and_only_upwards() -> None:
         widen_generator(state, TINY, replace(TINY, width=4))
     with pytest.raises(ValueError, match="only the width"):
         widen_generator(state, TINY, replace(TINY, width=16, latent_dim=20))
+
+
+@pytest.mark.parametrize("width", [8, 12, 16, 21])
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_a_widened_encoder_computes_the_same_latents(width: int, mode: str) -> None:
+    narrow, wide = _narrow("encoder"), build(replace(TINY, encoder_width=width), "encoder")
+    wide.load_state_dict(widen_encoder(narrow.state_dict(), TINY, width, seed=1))  # strict: every shape fits
+    getattr(narrow, mode)()
+    getattr(wide, mode)()
+    x = torch.rand(32, 3, TINY.image_size, TINY.image_size, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(narrow(x), wide(x), atol=1e-5)
+
+
+def test_a_widened_encoders_copies_read_unevenly_and_it_only_widens() -> None:
+    narrow = _narrow("encoder").state_dict()
+    wide = widen_encoder(narrow, TINY, 16, seed=1)
+    old, new = narrow["head.weight"].view(TINY.latent_dim, -1, 16), wide["head.weight"].view(TINY.latent_dim, -1, 16)
+    last = wide["trunk.body.3.running_mean"]  # TINY has two stages: the last one's channels, each a copy of a narrow one
+    copy_of = torch.tensor([int((narrow["trunk.body.3.running_mean"] == m).nonzero()[0]) for m in last])
+    for k in copy_of[old.shape[1] :].unique():
+        copies = new[:, copy_of == k]
+        assert torch.allclose(copies.sum(dim=1), old[:, k], atol=1e-6) and not torch.allclose(copies[:, 0], copies[:, 1])
+    with pytest.raises(ValueError, match="cannot narrow an encoder"):
+        widen_encoder(narrow, TINY, 4)

@@ -22,7 +22,7 @@ from ncodec import manifest
 from ncodec.cli import NumberRange, OneLineErrorGroup
 from ncodec.format.header import MAX_LATENT_DIM
 from ncodec.manifold_config import ManifoldConfig
-from ncodec.manifolds import open_manifold, save_encoder, save_manifold
+from ncodec.manifolds import Manifold, open_manifold, save_encoder, save_manifold
 from ncodec.train import distributed
 from ncodec.train.common import PRECISIONS, Budget, native_bf16
 from ncodec.train.data import load_images
@@ -30,7 +30,7 @@ from ncodec.train.distributed import World
 from ncodec.train.encoder import ReconLoss, train_encoder
 from ncodec.train.gan import CKPT_NAME, joint_encoder_state, load_generator, train_gan
 from ncodec.train.perceptual import PerceptualLoss
-from ncodec.train.widen import widen_generator
+from ncodec.train.widen import widen_encoder, widen_generator
 
 BUDGET = NumberRange(min=0)
 DEFAULT_WIDTH = 32
@@ -150,7 +150,8 @@ _init = click.option(
     help="Start stage 1 from this manifold's decoder (found as `ncodec decode` finds it), and with --recon-weight from "
          "its encoder too, instead of random weights; the discriminator starts fresh. Its architecture replaces "
          "--image-size/--latent-dim, and --width unless a larger one is given: then the decoder is widened to it, "
-         "drawing what it drew (ncodec.train.widen), and the encoder keeps its width. To train an existing manifold "
+         "drawing what it drew (ncodec.train.widen), and the encoder keeps its width unless --encoder-width widens it "
+         "too. To train an existing manifold "
          "longer, wider, or on other images: the result is a new decoder, with a new fingerprint. Ignored by --resume, "
          "which continues the run's checkpoint.",
 )  # fmt: skip
@@ -169,12 +170,20 @@ def _init_setup(init_id: str | None, recon_weight: float, opts: dict[str, Any]) 
     setup = _setup({**opts, "encoder_width": encoder_width}, replace(narrow, width=width))
     decoder = source.weights("decoder")
     weights = {"decoder": decoder if width == narrow.width else widen_generator(decoder, narrow, setup[0], opts["seed"])}
-    if recon_weight > 0 and setup[0].encoder_base_width == source.config.encoder_base_width:
-        weights["encoder"] = source.weights("encoder")
+    if recon_weight > 0 and setup[0].encoder_base_width >= source.config.encoder_base_width:
+        weights["encoder"] = _encoder_weights(source, setup[0], opts["seed"])
     elif recon_weight > 0 and setup[4].main:
-        click.echo(f"warning: --encoder-width {setup[0].encoder_base_width} differs from {init_id}'s {source.config.encoder_base_width}: "
+        click.echo(f"warning: --encoder-width {setup[0].encoder_base_width} is below {init_id}'s {source.config.encoder_base_width}: "
                    "the encoder starts from random weights, the decoder from the manifold's", err=True)  # fmt: skip
     return setup, weights
+
+
+def _encoder_weights(source: Manifold, config: ManifoldConfig, seed: int) -> dict[str, torch.Tensor]:
+    """``source``'s encoder as a starting point for ``config``'s: as stored, or widened to its larger width."""
+    state = source.weights("encoder")
+    if config.encoder_base_width == source.config.encoder_base_width:
+        return state
+    return widen_encoder(state, source.config, config.encoder_base_width, seed)
 
 
 @train.command()
@@ -202,6 +211,21 @@ def _stage2(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def _start_width(start: ManifoldConfig, decoder: ManifoldConfig, width: int | None) -> int:
+    """``train encoder --init``'s encoder width (default: the starting encoder's), once its shape fits the decoder."""
+    if (start.image_size, start.channels, start.latent_dim) != (decoder.image_size, decoder.channels, decoder.latent_dim):
+        raise click.UsageError(f"--init {start.id} codes {_shape(start)} images in {start.latent_dim} numbers, "
+                               f"the decoder {_shape(decoder)} ones in {decoder.latent_dim}")  # fmt: skip
+    if width is not None and width < start.encoder_base_width:
+        raise click.UsageError(f"--encoder-width {width} is below {start.id}'s {start.encoder_base_width}: "
+                               "an encoder can be widened, not narrowed")  # fmt: skip
+    return width or start.encoder_base_width
+
+
+def _shape(config: ManifoldConfig) -> str:
+    return f"{config.image_size}x{config.image_size}x{config.channels}"
+
+
 def _loss(weight: float, device: torch.device) -> ReconLoss:
     return F.mse_loss if weight == 0 else PerceptualLoss(weight).to(device)
 
@@ -213,15 +237,26 @@ def _loss(weight: float, device: torch.device) -> ReconLoss:
               help="Train against this manifold's decoder (found as `ncodec decode` finds it) instead of OUT/ID's stage-1 "
                    "checkpoint. Its architecture replaces --image-size/--latent-dim/--width, and OUT/manifolds/ID/ gets its "
                    "decoder file byte for byte beside the new encoder: same fingerprint, so files coded before still decode.")  # fmt: skip
-def encoder(perceptual_weight: float, encoder_lr: float, decoder_id: str | None, **opts: Any) -> None:
+@click.option("--init", "init_id", metavar="MANIFOLD",
+              help="With --decoder: start from this manifold's encoder (often the --decoder one) instead of random weights, "
+                   "widened to --encoder-width when that is larger (ncodec.train.widen), so that a wider encoder starts "
+                   "from what the narrow one learned. Its image size and latent length must be the decoder's. "
+                   "Ignored by --resume.")  # fmt: skip
+def encoder(perceptual_weight: float, encoder_lr: float, decoder_id: str | None, init_id: str | None, **opts: Any) -> None:
     """Stage 2: train the encoder against the stage-1 EMA generator, or against an existing manifold's decoder."""
     budget = _budget(opts["epochs"], opts["minutes"])
+    if init_id and not decoder_id:
+        raise click.UsageError("--init needs --decoder: without it stage 2 starts from the run's own stage-1 encoder")
     source = open_manifold(decoder_id) if decoder_id else None
+    start = open_manifold(init_id, need_encoder=True) if init_id else None
+    if source is not None and start is not None:
+        opts["encoder_width"] = _start_width(start.config, source.config, opts["encoder_width"])
     config, images, run_dir, device, world = _setup(opts, source.config if source else None)
     if source is None:
         decoder, init = load_generator(run_dir / CKPT_NAME, config, device), joint_encoder_state(run_dir / CKPT_NAME)
     else:
-        decoder, init = source.decoder(str(device)), None  # a copy of its own on the device: the CPU one stays as it is
+        decoder = source.decoder(str(device))  # a copy of its own on the device: the CPU one stays as it is
+        init = _encoder_weights(start, config, opts["seed"]) if start else None
     loss_fn = _loss(perceptual_weight, device)
     common = _shared(opts, device, world)
     enc = train_encoder(config, images, decoder, run_dir, budget, loss_fn=loss_fn, init=init, lr=encoder_lr, **common)

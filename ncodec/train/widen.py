@@ -1,4 +1,4 @@
-"""A decoder made wider without changing what it draws (Net2WiderNet, Chen, Goodfellow and Shlens 2016).
+"""A decoder or encoder made wider without changing its function (Net2WiderNet, Chen, Goodfellow and Shlens 2016).
 
 ``train --init MANIFOLD --width W`` starts a generator of base width W from a trained one of a smaller
 width, so that the extra capacity starts from everything the narrow decoder learned instead of from
@@ -6,7 +6,8 @@ scratch. Each hidden channel of the wide network copies one of the narrow one's 
 keeps its place, the new ones copy channels drawn at random), and the layer that reads those channels
 gives each copy a random share of the weight it gave the old channel, the shares of the copies summing
 to one: the same function, batch statistics included, with the copies free to drift apart from the
-first step.
+first step. ``train encoder --init MANIFOLD --encoder-width W`` does the same for an encoder, whose
+output is the latent and so has no channels to copy.
 """
 
 from __future__ import annotations
@@ -40,6 +41,31 @@ def widen_generator(state: dict[str, torch.Tensor], narrow: ManifoldConfig, wide
             weight = weight[:, maps[i + 1]]
             _copy_norm(out, state, f"body.{3 * i + 1}", maps[i + 1])
         out[f"{conv}.weight"] = weight
+    return out
+
+
+def widen_encoder(state: dict[str, torch.Tensor], narrow: ManifoldConfig, width: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """``narrow``'s encoder weights (``models.dcgan.Encoder``, BatchNorm unfolded) at encoder base width ``width``."""
+    if width < narrow.encoder_base_width:
+        raise ValueError(f"cannot narrow an encoder: width {width} is below its {narrow.encoder_base_width}")
+    rng = torch.Generator().manual_seed(seed)
+    old, new = stage_widths(narrow, narrow.encoder_base_width)[::-1], stage_widths(narrow, width)[::-1]
+    maps = [_channel_map(a, b, rng) for a, b in zip(old, new, strict=True)]
+    out = dict(state)
+    # Conv2d weights are (out, in, kH, kW); trunk.body is conv, LeakyReLU, then (conv, BatchNorm, LeakyReLU) per stage.
+    convs = ["trunk.body.0"] + [f"trunk.body.{3 * i + 2}" for i in range(len(maps) - 1)]
+    for i, (conv, mapping) in enumerate(zip(convs, maps, strict=True)):
+        weight = state[f"{conv}.weight"][mapping]
+        if i > 0:
+            weight = weight[:, maps[i - 1]] * _shares(maps[i - 1], rng)[None, :, None, None]
+            _copy_norm(out, state, f"trunk.body.{3 * i}", mapping)
+        else:
+            out[f"{conv}.bias"] = state[f"{conv}.bias"][mapping]
+        out[f"{conv}.weight"] = weight
+    # The head reads (channel, position) features, 16 positions per channel of the 4x4 map.
+    features = (maps[-1][:, None] * 16 + torch.arange(16)).flatten()
+    shares = _shares(maps[-1], rng).repeat_interleave(16)
+    out["head.weight"] = state["head.weight"][:, features] * shares
     return out
 
 
