@@ -27,6 +27,11 @@ def check_output(output: Path, inputs: list[Path], force: bool) -> None:
 
 def atomic_write(output: Path, data: bytes) -> None:
     """Write ``data`` to a temp file beside ``output``, fsync, then rename over it."""
+    with _named_after(output):
+        _write_and_replace(output, data)
+
+
+def _write_and_replace(output: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -48,7 +53,8 @@ def atomic_directory(output: Path) -> Iterator[Path]:
     An existing ``output`` (the caller has checked ``--force``) is replaced as a whole, so
     frames of an older, longer clip never linger beside the new ones.
     """
-    tmp = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"))
+    with _named_after(output):
+        tmp = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"))
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
@@ -62,6 +68,17 @@ def atomic_directory(output: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def _named_after(output: Path) -> Iterator[None]:
+    """Report a failed write as the output's, not as the hidden temp file's that the user never named."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(output)) from exc
 
 
 def _umask() -> int:

@@ -56,7 +56,7 @@ def reporting(func: F) -> F:
         try:
             return func(*args, quiet=quiet, **kwargs)
         except (NczError, OutputExistsError, OSError) as exc:
-            _fail(f"error: {exc}", exc, debug)
+            _fail(f"error: {cli_io.error_text(exc)}", exc, debug)
         except KeyboardInterrupt as exc:
             _fail("interrupted; no partial output was left", exc, debug)
 
@@ -395,7 +395,7 @@ class OneLineErrorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (NczError, ValueError, OSError) as exc:
-            _fail(f"error: {exc}", exc, debug)
+            _fail(f"error: {cli_io.error_text(exc)}", exc, debug)
         except KeyboardInterrupt as exc:
             _fail("interrupted", exc, debug)
 

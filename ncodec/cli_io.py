@@ -57,6 +57,9 @@ def into_folder(inputs: tuple[str, ...], output: str | None) -> bool:
     folder = len(inputs) > 1 or (output is not None and output != STDIO and (output.endswith("/") or Path(output).is_dir()))
     if folder and output == STDIO:
         raise click.UsageError("several inputs need -o DIR, not stdout")
+    if folder and output is not None and Path(output).exists() and not Path(output).is_dir():
+        why = "several inputs need a folder" if len(inputs) > 1 else "a name ending in / is a folder"
+        raise click.UsageError(f"-o {output}: {why}, and this is a file")
     return folder
 
 
@@ -92,6 +95,14 @@ def check_target(source: str, output: str, force: bool, claimed: dict[Path, str]
 FileError = (NczError, OutputExistsError, OSError)
 """What one bad input raises: reported and skipped when there are several."""
 
+
+def error_text(exc: BaseException) -> str:
+    """An error as its line: an OSError as "FILE: reason", the way other Unix tools put it, not "[Errno 2] reason: 'FILE'"."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror if exc.filename is None else f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
 Prepared = TypeVar("Prepared")
 
 
@@ -103,7 +114,7 @@ class _Failures:
         self.failed: list[tuple[str, BaseException]] = []
 
     def add(self, source: str, exc: BaseException) -> None:
-        message = str(exc)
+        message = error_text(exc)
         click.echo(f"ncodec: error: {message if message.startswith(f'{source}:') else f'{source}: {message}'}", err=True)
         self.failed.append((source, exc))
 

@@ -311,6 +311,33 @@ def test_a_failed_run_leaves_no_new_folder_and_names_a_missing_one(tmp_path: Pat
     assert code == exitcodes.BAD_INPUT and f"output folder {tmp_path / 'nowhere'} does not exist" in err and ".tmp" not in err
 
 
+def test_os_errors_read_file_then_reason_and_name_the_output_not_its_temp_file(
+    tmp_path: Path, png: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    code, _, err = run("decode", tmp_path / "missing.ncz", "-o", tmp_path / "x.png")
+    assert code == exitcodes.BAD_INPUT and err == f"ncodec: error: {tmp_path / 'missing.ncz'}: No such file or directory\n"
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    code, _, err = run("encode", png, "-o", tmp_path / "x.ncz", "-m", "tiny-rgb", "-e", "0")
+    assert code == exitcodes.BAD_INPUT and err == f"ncodec: error: {tmp_path / 'x.ncz'}: cannot write: No space left on device\n"
+    assert files(tmp_path) == {"photo.png"}  # nor is the temp file left behind
+
+
+def test_a_file_where_an_output_folder_is_wanted_is_a_usage_error(tmp_path: Path, png: Path) -> None:
+    (tmp_path / "out").write_bytes(b"")
+    code, _, err = run("encode", png, png.with_name("photo.png"), "-o", tmp_path / "out", "-m", "tiny-rgb", "-e", "0")
+    assert code == exitcodes.USAGE and f"-o {tmp_path / 'out'}: several inputs need a folder, and this is a file" in err
+    code, _, err = run("encode", png, "-o", f"{tmp_path / 'out'}/", "-m", "tiny-rgb", "-e", "0")
+    assert code == exitcodes.USAGE and "a name ending in / is a folder, and this is a file" in err
+    assert files(tmp_path) == {"photo.png", "out"} and (tmp_path / "out").read_bytes() == b""
+
+
 @pytest.mark.parametrize("fps", ["1e9", "1e-9", "nan"])
 def test_frame_rates_the_format_cannot_carry_are_usage_errors(tmp_path: Path, fps: str) -> None:
     clip = tmp_path / "clip.npy"
