@@ -11,8 +11,8 @@
 # speed: gpu.txt, speed-cuda.{txt,json} (benchmarks/speed.py on CUDA: fp32 and bf16, fraction of peak) and
 #   api-device.txt (200 test faces through the API on the GPU against the CPU: time, PSNR, differing files).
 # train: train.log and faces64-z100-gpu/ (decoder, encoder, manifold.json, CSV logs): the shipped default
-#   widened to WIDTH (default 64; docs/results.md, "A wider decoder": at its own width 32 more steps no longer
-#   help) and trained on with --init on CUDA, as its CPU rounds were. Score it here, on the CPU, as those were
+#   widened to WIDTH (default 64; docs/results.md, "More steps, a lower rate, a wider decoder": at its own
+#   width 32 more steps no longer help) and trained on with --init on CUDA, as its CPU rounds were. Score it here, on the CPU, as those were
 #   (docs/results.md, "Training on from the previous decoder"). TRAIN_MINUTES (default 4), LR (default 2e-4)
 #   and RECON_WEIGHT (default 3200) size it.
 # DEVICE=cpu rehearses either call here:

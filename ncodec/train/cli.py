@@ -170,10 +170,10 @@ def _init_setup(init_id: str | None, recon_weight: float, opts: dict[str, Any]) 
     setup = _setup({**opts, "encoder_width": encoder_width}, replace(narrow, width=width))
     decoder = source.weights("decoder")
     weights = {"decoder": decoder if width == narrow.width else widen_generator(decoder, narrow, setup[0], opts["seed"])}
-    if recon_weight > 0 and setup[0].encoder_base_width >= source.config.encoder_base_width:
+    if recon_weight > 0 and setup[0].encoder_base_width >= narrow.encoder_base_width:
         weights["encoder"] = _encoder_weights(source, setup[0], opts["seed"])
     elif recon_weight > 0 and setup[4].main:
-        click.echo(f"warning: --encoder-width {setup[0].encoder_base_width} is below {init_id}'s {source.config.encoder_base_width}: "
+        click.echo(f"warning: --encoder-width {setup[0].encoder_base_width} is below {init_id}'s {narrow.encoder_base_width}: "
                    "the encoder starts from random weights, the decoder from the manifold's", err=True)  # fmt: skip
     return setup, weights
 
