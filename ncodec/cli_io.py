@@ -235,7 +235,8 @@ def open_image(data: bytes, name: str) -> Any:
     except Image.DecompressionBombError as exc:
         raise ImageTooLargeError(f"{name}: {exc}") from None
     except UnidentifiedImageError:
-        raise InvalidImageError(f"{name}: not a readable image (no format Pillow knows)") from None
+        why = "an empty file" if not data else "truncated, or in no format Pillow knows"
+        raise InvalidImageError(f"{name}: not a readable image ({why})") from None
     except (OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, InvalidImageError):
             raise

@@ -126,8 +126,17 @@ def test_non_image_input_to_encode(tmp_path: Path) -> None:
     src = tmp_path / "notes.txt"
     src.write_text("hello")
     code, _, err = run("encode", src, "-m", "tiny-rgb")
-    assert code == 1 and "not a readable image" in err and err.count("\n") == 1
+    assert code == 1 and "not a readable image (truncated, or in no format" in err and err.count("\n") == 1
     assert files(tmp_path) == {"notes.txt"}
+
+
+def test_empty_and_truncated_images_say_which(tmp_path: Path, png: Path) -> None:
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "cut.png").write_bytes(png.read_bytes()[:40])
+    for name, why in [("empty.png", "(an empty file)"), ("cut.png", "(truncated, or in no format Pillow knows)")]:
+        code, _, err = run("encode", tmp_path / name, "-m", "tiny-rgb", "-e", "0")
+        assert (code, err) == (exitcodes.BAD_INPUT, f"ncodec: error: {tmp_path / name}: not a readable image {why}\n")
+    assert files(tmp_path) == {"empty.png", "cut.png", "photo.png"}
 
 
 def test_debug_shows_traceback(tmp_path: Path) -> None:
