@@ -372,7 +372,8 @@ def info(input: str, as_json: bool, quiet: bool) -> None:
     """Print the header fields of the .ncz file IN, payload bits and file size."""
     from ncodec.format import read_ncz
 
-    f = read_ncz(cli_io.read_input(input))
+    with cli_io.about(input):
+        f = read_ncz(cli_io.read_input(input))
     fields = f.header.fields() | {"payload_bits": f.payload_bits, "payload_ok": f.payload_ok, "file_bytes": f.file_bytes}
     if as_json:
         click.echo(json.dumps(fields))

@@ -103,6 +103,17 @@ def error_text(exc: BaseException) -> str:
     return str(exc)
 
 
+@contextlib.contextmanager
+def about(source: str) -> Iterator[None]:
+    """An ``NczError`` raised inside names ``source`` (stdin excepted), so "payload truncated" says which file."""
+    try:
+        yield
+    except NczError as exc:
+        if exc.source is None and source != STDIO:
+            exc.source = source
+        raise
+
+
 Prepared = TypeVar("Prepared")
 
 
@@ -134,7 +145,8 @@ def run_each(inputs: tuple[str, ...], quiet: bool, job: Callable[[str], str]) ->
     failures = _Failures(len(inputs))
     for source in inputs:
         try:
-            summary = job(source)
+            with about(source):
+                summary = job(source)
             if not quiet:
                 click.echo(summary, err=True)
         except FileError as exc:
@@ -172,7 +184,8 @@ def run_batched(
             summaries = []
             for item in pending:
                 try:
-                    summaries += code([item])
+                    with about(item[0]):
+                        summaries += code([item])
                 except FileError as exc:
                     failures.add(item[0], exc)
         if not quiet:
@@ -183,7 +196,8 @@ def run_batched(
 
     for source in inputs:
         try:
-            prepared = prepare(source)
+            with about(source):
+                prepared = prepare(source)
         except FileError as exc:
             failures.add(source, exc)
             continue

@@ -11,6 +11,14 @@ from __future__ import annotations
 class NczError(Exception):
     """Base class of every error ncodec raises for bad input data or files."""
 
+    source: str | None = None
+    """The input file the error is about, where the caller knows it (the command line sets it): the message then names it."""
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        named = self.source is None or text.startswith(f"{self.source}:")
+        return text if named else f"{self.source}: {text}"
+
 
 class FormatError(NczError):
     """The bytes are not a valid .ncz file (wrong magic, bad field, trailing bytes)."""

@@ -104,9 +104,17 @@ def test_bad_files_exit_with_their_code_one_line_and_no_output(tmp_path: Path, c
     src.write_bytes(bad_ncz_cases()[case])
     code, _, err = run("decode", src, "-o", tmp_path / "out.png")
     assert code == (exitcodes.LIMIT_EXCEEDED if case == "absurd dimensions" else exitcodes.BAD_INPUT)
-    assert err.count("\n") == 1 and err.startswith("ncodec: error:")
+    assert err.count("\n") == 1 and err.startswith(f"ncodec: error: {src}: ")
     assert "Traceback" not in err
     assert files(tmp_path) == {"bad.ncz"}
+
+
+def test_info_names_a_bad_file_but_stdin_has_no_name(tmp_path: Path) -> None:
+    src = tmp_path / "cut.ncz"
+    src.write_bytes(bad_ncz_cases()["magic"])
+    assert run("info", src)[2] == f"ncodec: error: {src}: not an .ncz file (bad magic)\n"
+    code, _, err = run("decode", "-", "-o", tmp_path / "out.png", input=src.read_bytes())
+    assert (code, err) == (exitcodes.BAD_INPUT, "ncodec: error: not an .ncz file (bad magic)\n")
 
 
 @pytest.mark.parametrize(
