@@ -227,7 +227,10 @@ def encode(
         cli_io.check_target(source, target, force, claimed)
         if fps is not None:
             click.echo(f"ncodec: warning: {source} is coded as an image: --fps applies to clips only", err=True)
-        return target, cli_io.open_image(cli_io.read_input(source), source)
+        image = cli_io.open_image(cli_io.read_input(source), source)
+        if getattr(image, "n_frames", 1) > 1:
+            click.echo(f"ncodec: warning: {source} has {image.n_frames} frames: its first is coded (--video codes them all)", err=True)
+        return target, image
 
     def code(items: list[tuple[str, tuple[str, Any]]]) -> list[str]:
         """Prepared images through the networks together (refinement batches across them), then written."""
