@@ -39,6 +39,11 @@ ENCODE_BATCH_PIXELS = 1 << 25
 """Fewer when the images are large: a batch holds its decoded photos whole (32 Mpixel, ~100 MB of RGB)."""
 
 
+def _warn(message: str) -> None:
+    """One warning line on stderr; shown with -q too, since it says the result differs from what was asked."""
+    click.echo(f"ncodec: warning: {message}", err=True)
+
+
 def _fail(message: str, exc: BaseException, debug: bool) -> None:
     if debug:
         traceback.print_exc()
@@ -226,10 +231,10 @@ def encode(
         target = cli_io.target(source, output, into_folder, ".ncz")
         cli_io.check_target(source, target, force, claimed)
         if fps is not None:
-            click.echo(f"ncodec: warning: {source} is coded as an image: --fps applies to clips only", err=True)
+            _warn(f"{source} is coded as an image: --fps applies to clips only")
         image = cli_io.open_image(cli_io.read_input(source), source)
         if getattr(image, "n_frames", 1) > 1:
-            click.echo(f"ncodec: warning: {source} has {image.n_frames} frames: its first is coded (--video codes them all)", err=True)
+            _warn(f"{source} has {image.n_frames} frames: its first is coded (--video codes them all)")
         return target, image
 
     def code(items: list[tuple[str, tuple[str, Any]]]) -> list[str]:
@@ -349,10 +354,10 @@ def decode(
                 fps = Fraction(header.video.fps_num, header.video.fps_den)
             else:
                 if click.get_current_context().get_parameter_source("interpolation") != click.core.ParameterSource.DEFAULT:
-                    click.echo(f"ncodec: warning: {source} is an image: --interpolation applies to clips only", err=True)
+                    _warn(f"{source} is an image: --interpolation applies to clips only")
                 pixels = decompress(data, strict=strict, device=device)
         for w in caught:
-            click.echo(f"ncodec: warning: {source}: {w.message}", err=True)
+            _warn(f"{source}: {w.message}")
         if fmt is not None:
             cli_io.write_output(target, cli_io.image_bytes(pixels, fmt), make_folder=into_folder)
             return f"{target}: {pixels.shape[1]}x{pixels.shape[0]} {fmt}"
