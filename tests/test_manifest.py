@@ -77,6 +77,18 @@ def test_every_shipped_manifold_can_be_had() -> None:
             assert entry.repo is not None and entry.repo.split("/")[1] == entry.id
 
 
+def test_docs_give_each_shipped_manifold_its_command_and_data_terms() -> None:
+    """docs/manifolds.md has a section per shipped manifold, with a terms row and a training command."""
+    sections = (ROOT / "docs" / "manifolds.md").read_text().split("\n### `")[1:]
+    documented = {section.split("`", 1)[0]: section for section in sections}
+    for entry in manifest.packaged().values():
+        if entry.planned:
+            continue
+        assert entry.id in documented, f"docs/manifolds.md has no section for {entry.id}"
+        assert "\n| terms | " in documented[entry.id], f"docs/manifolds.md: {entry.id} has no terms row"
+        assert "ncodec train " in documented[entry.id], f"docs/manifolds.md: {entry.id} has no training command"
+
+
 def _valid() -> dict[str, Any]:
     entry = manifest.ManifestEntry(
         id="x-z12", status="available", description="", arch="dcgan", image_size=16, channels=3, latent_dim=12, width=8,
