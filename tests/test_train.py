@@ -55,17 +55,52 @@ def test_manifold_command_writes_a_loadable_manifold(tmp_path: Path, images: Pat
     assert ncodec.decompress(ncodec.compress(photo, manifold="toy-z12", effort=0)).shape == photo.shape
 
 
-def test_resume_continues_exactly_where_it_stopped(tmp_path: Path, images: Path) -> None:
+@pytest.mark.parametrize("zoom", ["1", "1.5"])
+def test_resume_continues_exactly_where_it_stopped(tmp_path: Path, images: Path, zoom: str) -> None:
     whole, split = tmp_path / "whole", tmp_path / "split"
-    _run("gan", "--data", images, "--out", whole, *TOY, "--epochs", "2")
-    _run("gan", "--data", images, "--out", split, *TOY, "--epochs", "1")
-    _run("gan", "--data", images, "--out", split, *TOY, "--epochs", "2", "--resume")
+    toy = [*TOY, "--zoom", zoom]
+    _run("gan", "--data", images, "--out", whole, *toy, "--epochs", "2")
+    _run("gan", "--data", images, "--out", split, *toy, "--epochs", "1")
+    _run("gan", "--data", images, "--out", split, *toy, "--epochs", "2", "--resume")
     a = torch.load(whole / "toy-z12" / "gan_ckpt.pt", weights_only=True)
     b = torch.load(split / "toy-z12" / "gan_ckpt.pt", weights_only=True)
     assert a["step"] == b["step"] == 8
     for key in ("gen", "disc"):
         for name, tensor in a[key].items():
             assert torch.equal(tensor, b[key][name]), f"{key}.{name}"
+
+
+def test_zoom_reaches_both_stages_and_one_leaves_the_images_alone(tmp_path: Path, images: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ncodec.train import common
+
+    calls: list[float] = []
+
+    def spy(x: torch.Tensor, max_zoom: float, generator: torch.Generator | None = None) -> torch.Tensor:
+        calls.append(max_zoom)
+        return zoom(x, max_zoom, generator)
+
+    zoom = common.random_zoom
+    monkeypatch.setattr(common, "random_zoom", spy)
+    _run("manifold", "--data", images, "--out", tmp_path / "off", *TOY, "--epochs", "1", "--encoder-epochs", "1")
+    assert calls == []
+    _run("manifold", "--data", images, "--out", tmp_path / "on", *TOY, "--epochs", "1", "--encoder-epochs", "1", "--zoom", "1.5")
+    assert calls == [1.5] * 8  # 4 stage-1 steps, then 4 stage-2 steps, of 32 images in batches of 8
+
+
+def test_random_zoom_enlarges_half_the_images_by_up_to_its_factor_inside_them() -> None:
+    from ncodec.train.common import random_zoom
+
+    ramp = torch.linspace(-1 + 1 / 32, 1 - 1 / 32, 32)  # left to right, so zooming scales its slope
+    x = ramp.expand(400, 3, 32, 32).clone()
+    y = random_zoom(x, 1.5, torch.Generator().manual_seed(0))
+    same = (y == x).flatten(1).all(dim=1)
+    assert 160 < int(same.sum()) < 240
+    zoomed = y[~same][:, :, :, 4:-4]  # away from the border, where the bicubic kernel sees only the crop
+    factor = (ramp[1] - ramp[0]) / zoomed.diff(dim=3).mean(dim=(1, 2, 3))
+    assert factor.min() > 1.0 and factor.max() < 1.5 + 1e-4 and factor.max() > 1.4
+    assert zoomed.diff(dim=3).min() > 0  # still rising left to right: not mirrored, folded or padded
+    assert zoomed.min() >= ramp[0] - 1e-4 and zoomed.max() <= ramp[-1] + 1e-4  # a crop inside the image
+    assert y.abs().max() <= 1.0
 
 
 def test_two_processes_under_torchrun_train_in_step(tmp_path: Path, images: Path) -> None:
@@ -273,6 +308,7 @@ def _ncodec(*args: str | Path) -> tuple[int, str]:
         ({"--batch-size": "64"}, 2, "32 training images are fewer than one batch of 64"),
         ({"--image-size": "24"}, 1, "power of two"),
         ({"--threads": "0"}, 2, "--threads"),
+        ({"--zoom": "0.5"}, 2, "--zoom"),
         ({"--lr": "0"}, 2, "--lr"),
         ({"--init": "nowhere-z100"}, 3, "manifold 'nowhere-z100' not found"),
     ],

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from tqdm import tqdm
 
 from ncodec.manifold_config import ManifoldConfig
@@ -156,6 +157,30 @@ def random_flip(x: torch.Tensor, generator: torch.Generator | None = None) -> to
     """Mirror about half the images left-right: faces are symmetric, so this doubles the data for free."""
     mask = torch.rand(x.shape[0], device=x.device, generator=generator) < 0.5
     return torch.where(mask[:, None, None, None], x.flip(3), x)
+
+
+def random_zoom(x: torch.Tensor, max_zoom: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Enlarge about half the images (NCHW, in [-1, 1]) by 1 to ``max_zoom`` about a random point inside them.
+
+    A zoomed-in crop of a flower photo is another plausible flower photo, so a small, unaligned
+    training set counts as a larger one: without it, 1,200 flowers are memorised (docs/results.md).
+    The crop stays inside the image (no padding for the discriminator to learn), resampled bicubic.
+    """
+    u = torch.rand(x.shape[0], 4, generator=generator)
+    zoomed = u[:, 0] < 0.5
+    window = 1.0 / (1.0 + u[:, 1] * (max_zoom - 1.0))  # the crop's side, as a fraction of the image's
+    theta = torch.zeros(x.shape[0], 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = window
+    theta[:, :, 2] = (1.0 - window[:, None]) * (2.0 * u[:, 2:] - 1.0)
+    grid = F.affine_grid(theta.to(x), list(x.shape), align_corners=False)
+    crops = F.grid_sample(x, grid, mode="bicubic", padding_mode="border", align_corners=False).clamp(-1.0, 1.0)
+    return torch.where(zoomed.to(x.device)[:, None, None, None], crops, x)
+
+
+def augment(x: torch.Tensor, generator: torch.Generator, zoom: float = 1.0) -> torch.Tensor:
+    """The training images as both stages see them: mirrored at random, and zoomed (``random_zoom``) when ``zoom`` > 1."""
+    x = random_flip(x, generator)
+    return random_zoom(x, zoom, generator) if zoom > 1.0 else x
 
 
 def quantization_noise(z: torch.Tensor, bits: int, generator: torch.Generator) -> torch.Tensor:

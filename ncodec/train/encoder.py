@@ -25,6 +25,7 @@ from ncodec.train.common import (
     Budget,
     CsvLog,
     Precision,
+    augment,
     autocast,
     checkpoint_on_interrupt,
     cosine,
@@ -32,7 +33,6 @@ from ncodec.train.common import (
     load_checkpoint,
     nhwc,
     quantization_noise,
-    random_flip,
     rank_rng,
     restore_rng,
     resume_state,
@@ -69,6 +69,7 @@ def train_encoder(
     lr: float = 1e-3,
     bits: int = 5,
     noise_prob: float = 0.5,
+    zoom: float = 1.0,
     loss_fn: ReconLoss = F.mse_loss,
     init: dict[str, torch.Tensor] | None = None,
     log_every: int = 20,
@@ -79,6 +80,7 @@ def train_encoder(
 
     ``batch_size`` is the global batch; under torchrun the encoder is wrapped in DistributedDataParallel.
     ``init``: starting weights (the encoder trained jointly in stage 1); a fresh network without it.
+    ``zoom`` > 1: zoom about half the training images in by up to that factor (``common.random_zoom``).
     ``precision`` "bf16" runs the forward passes (encoder, decoder, loss network) under bf16 autocast.
     """
     device = device or torch.device("cpu")
@@ -122,7 +124,7 @@ def train_encoder(
             for group in opt.param_groups:
                 group["lr"] = rate
             idx = world.shard(epoch_order(len(images), batch_size, seed, step // steps_per_epoch)[step % steps_per_epoch])
-            x = nhwc(random_flip(to_network_range(images[idx]), rng).to(device))
+            x = nhwc(augment(to_network_range(images[idx]), rng, zoom).to(device))
             with autocast(device, precision):
                 z = net(x).float()
                 if torch.rand((), generator=rng).item() < noise_prob:

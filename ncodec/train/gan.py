@@ -33,13 +33,13 @@ from ncodec.train.common import (
     Budget,
     CsvLog,
     Precision,
+    augment,
     autocast,
     checkpoint_on_interrupt,
     epoch_order,
     load_checkpoint,
     nhwc,
     quantization_noise,
-    random_flip,
     rank_rng,
     restore_rng,
     resume_state,
@@ -132,6 +132,7 @@ def train_gan(
     recon_weight: float = 0.0,
     bits: int = 5,
     noise_prob: float = 0.5,
+    zoom: float = 1.0,
     log_every: int = 20,
     precision: Precision = "fp32",
     world: World = SINGLE,
@@ -142,6 +143,7 @@ def train_gan(
     ``batch_size`` is the global batch: under torchrun each of the ``world`` processes takes its share.
     ``resume``/``force``: continue the run folder's checkpoint / start over in it (``common.resume_state``).
     ``recon_weight`` > 0 trains an encoder jointly (module docstring); ``bits`` and ``noise_prob`` set its noise.
+    ``zoom`` > 1: zoom about half the real images in by up to that factor (``common.random_zoom``).
     ``precision`` "bf16" runs the forward passes under bf16 autocast (``common.autocast``).
     ``init``: starting weights for a fresh run, ``{"decoder": ..., "encoder": ...}`` (the encoder optional and
     used only with ``recon_weight``); the generator and its EMA start from the decoder, the discriminator
@@ -205,7 +207,7 @@ def train_gan(
         while budget.progress(step, steps_per_epoch, seconds) < 1.0:
             order = epoch_order(len(images), batch_size, seed, step // steps_per_epoch)
             idx = world.shard(order[step % steps_per_epoch])
-            real = nhwc(random_flip(to_network_range(images[idx]), rng).to(device))
+            real = nhwc(augment(to_network_range(images[idx]), rng, zoom).to(device))
             z = sample_prior(len(idx), config.latent_dim, rng).to(device)
             with autocast(device, precision):
                 if enc is None:
