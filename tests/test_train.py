@@ -74,12 +74,12 @@ def test_zoom_reaches_both_stages_and_one_leaves_the_images_alone(tmp_path: Path
     from ncodec.train import common
 
     calls: list[float] = []
+    real_zoom = common.random_zoom
 
     def spy(x: torch.Tensor, max_zoom: float, generator: torch.Generator | None = None) -> torch.Tensor:
         calls.append(max_zoom)
-        return zoom(x, max_zoom, generator)
+        return real_zoom(x, max_zoom, generator)
 
-    zoom = common.random_zoom
     monkeypatch.setattr(common, "random_zoom", spy)
     _run("manifold", "--data", images, "--out", tmp_path / "off", *TOY, "--epochs", "1", "--encoder-epochs", "1")
     assert calls == []
