@@ -164,7 +164,8 @@ def main() -> None:
     type=click.IntRange(0, 3),
     default=1,
     show_default=True,
-    help="0 = encoder only (fastest); 1-3 = more latent refinement steps (slower, lower distortion).",
+    help="0 = encoder only (fastest); 1-3 = more latent refinement steps (slower, lower distortion); "
+    "clips: keyframes refined against every frame, so encoding costs about the same whatever -k.",
 )
 @click.option(
     "--video",

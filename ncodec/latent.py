@@ -4,12 +4,14 @@ Encoding is the encoder f(x) followed, at effort > 0, by per-image refinement of
 Adam steps on ||x - g(z)||^2 through the frozen decoder, z clamped to [-1, 1], the
 last steps quantization-aware (straight-through) while the step size anneals to zero,
 and the better of the plain and refined quantized latents kept per image, so more
-effort never costs quality.
+effort never costs quality. MCode's keyframes are then refined the same way against
+all the frames decoded from them (``refine_keyframes``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +20,7 @@ import torch
 from ncodec.device import DEFAULT_DEVICE, torch_device
 from ncodec.images import Image8
 from ncodec.manifolds import Manifold
-from ncodec.quantize import quantize
+from ncodec.quantize import dequantize, quantize
 
 EFFORT_STEPS = (0, 30, 150, 500)
 MAX_EFFORT = len(EFFORT_STEPS) - 1
@@ -72,6 +74,42 @@ def encode_latents(manifold: Manifold, images: Image8, bits: int, effort: int, d
     return np.concatenate(out)
 
 
+def refine_keyframes(
+    manifold: Manifold,
+    keys: npt.NDArray[np.uint8],
+    free: slice,
+    frames: Image8,
+    between: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]],
+    bits: int,
+    effort: int,
+    device: str = DEFAULT_DEVICE,
+) -> npt.NDArray[np.uint8]:
+    """Indices of ``keys[free]`` refined against all the ``frames`` that MCode decodes from them.
+
+    Coding each keyframe as an image fits the keyframes only; the frames between are decoded from
+    interpolated latents, so the keys are refined together against every frame: frame f (S, S, C at the
+    manifold's size) is decoded from ``(1 - w[f]) * keys[left[f]] + w[f] * keys[right[f]]``, with
+    ``between = (left, right, w)``, as ``ncodec.video.interpolate`` (linear) does. Keys outside ``free``
+    stay as they are. The refined keys are kept only if they lower the frames' summed squared error.
+    """
+    where = str(torch_device(device))
+    decoder = manifold.decoder(where)
+    x = to_network_range(frames).to(where)
+    z_keys = torch.from_numpy(dequantize(keys, bits)).to(where)
+    left, right = (torch.from_numpy(i).to(where) for i in between[:2])
+    w = torch.from_numpy(between[2]).to(where)[:, None]
+
+    def error(z_free: torch.Tensor) -> torch.Tensor:
+        z = torch.cat([z_keys[: free.start], z_free, z_keys[free.stop :]])
+        summed: torch.Tensor = (decoder((1 - w) * z[left] + w * z[right]) - x).pow(2).mean(dim=(1, 2, 3)).sum()
+        return summed
+
+    refined = _centres(_descend(error, z_keys[free], bits, EFFORT_STEPS[check_effort(effort)]), bits)
+    with torch.inference_mode():
+        better = bool(error(refined) < error(z_keys[free]))
+    return quantize(refined.cpu().numpy(), bits) if better else keys[free]
+
+
 class _Adam:
     """torch.optim.Adam (betas 0.9, 0.999, eps 1e-8) on one tensor, op for op as its single-tensor CPU path.
 
@@ -95,6 +133,17 @@ class _Adam:
 
 
 def _refine(decoder: torch.nn.Module, x: torch.Tensor, z0: torch.Tensor, bits: int, steps: int) -> torch.Tensor:
+    z = _descend(lambda z_in: (decoder(z_in) - x).pow(2).mean(dim=(1, 2, 3)).sum(), z0, bits, steps)
+    with torch.inference_mode():
+        candidates = torch.stack([_centres(z0, bits), _centres(z, bits)])
+        errors = torch.stack([(decoder(c) - x).pow(2).mean(dim=(1, 2, 3)) for c in candidates])
+        best = errors.argmin(dim=0)
+        return candidates[best, torch.arange(len(x), device=x.device)]
+
+
+def _descend(loss: Callable[[torch.Tensor], torch.Tensor], z0: torch.Tensor, bits: int, steps: int) -> torch.Tensor:
+    """``steps`` Adam steps on ``loss(z)`` from ``z0``: z clamped to [-1, 1], the last steps straight through the
+    quantizer while the step size anneals to zero. Returns z, not yet quantized."""
     z = z0.clone().requires_grad_(True)
     opt = _Adam(z)
     aware_from = steps - int(steps * _QUANT_AWARE_FRACTION)
@@ -102,17 +151,12 @@ def _refine(decoder: torch.nn.Module, x: torch.Tensor, z0: torch.Tensor, bits: i
         for step in range(steps):
             aware = step >= aware_from
             z_in = z + (_centres(z, bits) - z).detach() if aware else z
-            loss = (decoder(z_in) - x).pow(2).mean(dim=(1, 2, 3)).sum()
             z.grad = None
-            loss.backward()
+            torch.autograd.backward(loss(z_in))
             opt.step(_REFINE_LR * (0.5 * (1 + math.cos(math.pi * (step - aware_from) / (steps - aware_from))) if aware else 1.0))
             with torch.no_grad():
                 z.clamp_(-1.0, 1.0)
-    with torch.inference_mode():
-        candidates = torch.stack([_centres(z0, bits), _centres(z.detach(), bits)])
-        errors = torch.stack([(decoder(c) - x).pow(2).mean(dim=(1, 2, 3)) for c in candidates])
-        best = errors.argmin(dim=0)
-        return candidates[best, torch.arange(len(x), device=x.device)]
+    return z.detach()
 
 
 def generate(manifold: Manifold, latents: npt.NDArray[np.float32], device: str = DEFAULT_DEVICE) -> Image8:

@@ -1,7 +1,8 @@
 """MCode video: code the latents of every N-th frame (and the last), interpolate the rest.
 
 Keyframes go through the image encoder; the frames between are decoded from a linear
-(or spherical) interpolation of the neighbouring keyframes' dequantized latents.
+(or spherical) interpolation of the neighbouring keyframes' dequantized latents. At effort > 0
+the keyframes' latents are then refined together against every frame, the ones between too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ncodec.device import DEFAULT_DEVICE, check_device
 from ncodec.errors import FormatError, IntegrityError, InvalidImageError
 from ncodec.format import Header, VideoInfo, read_ncz, write_ncz
 from ncodec.format.header import MAX_FPS_TERM
-from ncodec.images import normalize, restore, to_array, to_native
+from ncodec.images import Image8, normalize, restore, to_array, to_native
 from ncodec.manifolds import open_manifold
 from ncodec.quantize import check_bits, dequantize
 
@@ -33,6 +34,9 @@ Interpolation = Literal["linear", "slerp"]
 Progress = Callable[[int], None]
 """Called with the number of frames just finished, chunk by chunk (a progress bar's ``update``)."""
 ENCODE_CHUNK = 64  # keyframes refined together: large enough to batch well, small enough to report often
+JOINT_FRAMES = 256
+"""Frames per pass when keyframes are refined against the frames between them (effort > 0, N > 1): the
+decoder's forward and backward pass over this many frames at once; the keys are settled window by window."""
 DECODE_CHUNK = 256
 
 
@@ -48,8 +52,12 @@ def compress_video(
     progress: Progress | None = None,
     device: str = DEFAULT_DEVICE,
 ) -> bytes:
-    """Encode a clip of at least two equally sized frames to .ncz bytes (``robust``, ``device``: see ``compress``)."""
-    from ncodec.latent import check_effort, encode_latents
+    """Encode a clip of at least two equally sized frames to .ncz bytes (``robust``, ``device``: see ``compress``).
+
+    At ``effort`` > 0 the keyframes are refined together against every frame, the ones between
+    included, so encoding costs about as much whatever ``keyframe_interval`` is; 0 is the fast path.
+    """
+    from ncodec.latent import check_effort, encode_latents, refine_keyframes
 
     check_bits(bits)
     check_effort(effort)
@@ -85,14 +93,45 @@ def compress_video(
         video=info,
     )
     marks = info.keyframes()
-    keys = np.stack([to_native(prepared[k][0], cfg.image_size, cfg.channels) for k in marks])
-    indices = []
-    for start in range(0, len(marks), ENCODE_CHUNK):
-        indices.append(encode_latents(m, keys[start : start + ENCODE_CHUNK], bits, effort, device))
-        if progress is not None:  # frames up to the last keyframe coded so far are settled
-            end = min(start + ENCODE_CHUNK, len(marks)) - 1
-            progress(marks[end] + 1 - (marks[start - 1] + 1 if start else 0))
-    return write_ncz(header, np.concatenate(indices))
+    joint = effort > 0 and keyframe_interval > 1
+    step = max(1, JOINT_FRAMES // keyframe_interval) if joint else ENCODE_CHUNK
+
+    def native(ts: Sequence[int]) -> Image8:
+        return np.stack([to_native(prepared[t][0], cfg.image_size, cfg.channels) for t in ts])
+
+    indices = np.empty((len(marks), cfg.latent_dim), np.uint8)
+    coded = 0
+    for start in range(0, len(marks), step):
+        end = min(start + step, len(marks))
+        upto = min(end + 1, len(marks)) if joint else end  # the key after the window shapes the frames before it
+        indices[coded:upto] = encode_latents(m, native(marks[coded:upto]), bits, effort, device)
+        coded = upto
+        if joint:
+            first, last, between = _between(marks, start, end)
+            held = max(start - 1, 0)
+            indices[start:end] = refine_keyframes(
+                m, indices[held : end + 1], slice(start - held, end - held), native(range(first, last + 1)), between, bits, effort, device
+            )
+        if progress is not None:  # frames up to the window's last keyframe are settled
+            progress(marks[end - 1] + 1 - (marks[start - 1] + 1 if start else 0))
+    return write_ncz(header, indices)
+
+
+Between = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]]
+
+
+def _between(marks: list[int], start: int, end: int) -> tuple[int, int, Between]:
+    """The frames that keys ``start`` .. ``end`` - 1 shape, ``first`` to ``last``, and for each the two keys it is
+    interpolated from and its weight, the keys counted from ``start`` - 1 (held, as is key ``end``)."""
+    first = marks[start - 1] + 1 if start else 0
+    last = marks[end] - 1 if end < len(marks) else marks[-1]
+    at = np.asarray(marks)
+    t = np.arange(first, last + 1)
+    left = np.searchsorted(at, t, side="right") - 1
+    right = np.minimum(left + 1, len(marks) - 1)
+    weight = ((t - at[left]) / np.maximum(at[right] - at[left], 1)).astype(np.float32)
+    held = max(start - 1, 0)
+    return first, last, (left - held, right - held, weight)
 
 
 def _frame_rate(fps: float | Fraction) -> Fraction:

@@ -9,7 +9,7 @@ import pytest
 
 import ncodec
 from ncodec.format import VideoInfo, read_ncz, write_ncz
-from ncodec.video import interpolate
+from ncodec.video import _between, interpolate
 
 TINY = "tiny-rgb"
 
@@ -56,6 +56,33 @@ def test_linear_interpolation_is_exact_at_keyframes_and_midway() -> None:
     assert np.allclose(z[5], [0.5, 0.25])
     slerp = interpolate(keys, VideoInfo(7, 4, 25), "slerp")
     assert np.allclose(slerp[[0, 4, 6]], keys) and not np.allclose(slerp[2], z[2])
+
+
+@pytest.mark.parametrize(("frames", "interval", "start", "end"), [(11, 4, 0, 2), (11, 4, 1, 3), (11, 4, 2, 4), (9, 4, 0, 3), (30, 3, 3, 7)])
+def test_keys_refined_together_see_the_latents_the_decoder_interpolates(frames: int, interval: int, start: int, end: int) -> None:
+    info = VideoInfo(frames, interval, 25)
+    marks = info.keyframes()
+    keys = np.random.default_rng(0).uniform(-1, 1, (len(marks), 5)).astype(np.float32)
+    first, last, (left, right, weight) = _between(marks, start, end)
+    held = keys[max(start - 1, 0) :]
+    assert first == (marks[start - 1] + 1 if start else 0) and last == (marks[end] - 1 if end < len(marks) else frames - 1)
+    assert np.array_equal((1 - weight[:, None]) * held[left] + weight[:, None] * held[right], interpolate(keys, info)[first : last + 1])
+
+
+def test_keys_refined_together_fit_the_frames_between_better() -> None:
+    from ncodec.latent import encode_latents
+    from ncodec.manifolds import open_manifold
+
+    y, x = np.mgrid[0:64, 0:64]  # a dark figure crossing a lit wall, the video manifold's kind of scene
+    clip = np.stack([np.where(((x - 12 - 5 * t) / 6) ** 2 + ((y - 34) / 18) ** 2 < 1, 60, 170 + y // 4) for t in range(9)])
+    clip = np.repeat(clip[..., None], 3, axis=3).astype(np.uint8)
+    coded = read_ncz(ncodec.compress_video(clip, keyframe_interval=4))
+    alone = encode_latents(open_manifold(ncodec.DEFAULT_VIDEO_MANIFOLD), clip[coded.header.video.keyframes()], 5, 1)
+
+    def error(indices: np.ndarray) -> float:
+        return float(np.mean((ncodec.decompress_video(write_ncz(coded.header, indices)).astype(float) - clip) ** 2))
+
+    assert error(coded.indices) < 0.9 * error(alone)
 
 
 def test_a_flipped_bit_in_fixed_width_moves_one_keyframe_only(clip: np.ndarray) -> None:
@@ -117,14 +144,14 @@ def test_frame_rates_are_stored_exactly(fps: float, num: int, den: int) -> None:
     assert (_frame_rate(fps).numerator, _frame_rate(fps).denominator) == (num, den)
 
 
-@pytest.mark.parametrize(("repeat", "interval"), [(1, 4), (30, 1), (30, 3)])  # up to 330 keyframes: several chunks
-def test_progress_reports_every_frame_once(clip: np.ndarray, repeat: int, interval: int) -> None:
+@pytest.mark.parametrize(("repeat", "interval", "effort"), [(1, 4, 0), (30, 1, 0), (30, 3, 0), (30, 3, 1)])  # several chunks
+def test_progress_reports_every_frame_once(clip: np.ndarray, repeat: int, interval: int, effort: int) -> None:
     frames = np.concatenate([clip] * repeat)
     encoded: list[int] = []
     decoded: list[int] = []
-    blob = ncodec.compress_video(frames, manifold=TINY, keyframe_interval=interval, effort=0, progress=encoded.append)
+    blob = ncodec.compress_video(frames, manifold=TINY, keyframe_interval=interval, effort=effort, progress=encoded.append)
     assert np.array_equal(
-        read_ncz(blob).indices, read_ncz(ncodec.compress_video(frames, manifold=TINY, keyframe_interval=interval, effort=0)).indices
+        read_ncz(blob).indices, read_ncz(ncodec.compress_video(frames, manifold=TINY, keyframe_interval=interval, effort=effort)).indices
     )
     assert len(ncodec.decompress_video(blob, progress=decoded.append)) == len(frames)
     assert sum(encoded) == sum(decoded) == len(frames) and all(n > 0 for n in encoded + decoded)
