@@ -104,8 +104,9 @@ def compress_video(
     for start in range(0, len(marks), step):
         end = min(start + step, len(marks))
         upto = min(end + 1, len(marks)) if joint else end  # the key after the window shapes the frames before it
-        indices[coded:upto] = encode_latents(m, native(marks[coded:upto]), bits, effort, device)
-        coded = upto
+        if upto > coded:  # the last window's keys may all be coded already
+            indices[coded:upto] = encode_latents(m, native(marks[coded:upto]), bits, effort, device)
+            coded = upto
         if joint:
             first, last, between = _between(marks, start, end)
             held = max(start - 1, 0)

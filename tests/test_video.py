@@ -144,7 +144,9 @@ def test_frame_rates_are_stored_exactly(fps: float, num: int, den: int) -> None:
     assert (_frame_rate(fps).numerator, _frame_rate(fps).denominator) == (num, den)
 
 
-@pytest.mark.parametrize(("repeat", "interval", "effort"), [(1, 4, 0), (30, 1, 0), (30, 3, 0), (30, 3, 1)])  # several chunks
+@pytest.mark.parametrize(
+    ("repeat", "interval", "effort"), [(1, 4, 0), (30, 1, 0), (30, 3, 0), (30, 3, 1), (1, 300, 1), (30, 300, 1)]
+)  # several chunks
 def test_progress_reports_every_frame_once(clip: np.ndarray, repeat: int, interval: int, effort: int) -> None:
     frames = np.concatenate([clip] * repeat)
     encoded: list[int] = []
