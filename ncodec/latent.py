@@ -2,8 +2,8 @@
 
 Encoding is the encoder f(x) followed, at effort > 0, by per-image refinement of z:
 Adam steps on ||x - g(z)||^2 through the frozen decoder, z clamped to [-1, 1], the
-last steps (all of them at b <= 3) quantization-aware (straight-through) while the step
-size anneals to zero, and the better of the plain and refined quantized latents kept per image, so more
+last steps quantization-aware (straight-through) while the step size anneals to zero,
+and the better of the plain and refined quantized latents kept per image, so more
 effort never costs quality. MCode's keyframes are then refined the same way against
 all the frames decoded from them (``refine_keyframes``).
 """
@@ -30,10 +30,8 @@ CUDA_CHUNK = 4096
 needs thousands to fill (issue 8's reference: 8,192 for a DCGAN generator's peak on an H100)."""
 _REFINE_LR = 0.04
 _QUANT_AWARE_FRACTION = 0.3
-_COARSE_BITS = 3
 # Step size: constant, then a cosine to zero over the quantization-aware tail (chosen on training faces, not the
-# test split; docs/results.md has the effect on the test split). At b <= 3 (8 cells or fewer) the whole descent
-# is quantization-aware: +0.2 to +0.75 dB at effort 1 on training faces and CIFAR images (docs/results.md).
+# test split; docs/results.md has the effect on the test split).
 
 
 def check_effort(effort: int) -> int:
@@ -144,11 +142,11 @@ def _refine(decoder: torch.nn.Module, x: torch.Tensor, z0: torch.Tensor, bits: i
 
 
 def _descend(loss: Callable[[torch.Tensor], torch.Tensor], z0: torch.Tensor, bits: int, steps: int) -> torch.Tensor:
-    """``steps`` Adam steps on ``loss(z)`` from ``z0``: z clamped to [-1, 1], the last steps (all of them at
-    b <= 3) straight through the quantizer while the step size anneals to zero. Returns z, not yet quantized."""
+    """``steps`` Adam steps on ``loss(z)`` from ``z0``: z clamped to [-1, 1], the last steps straight through the
+    quantizer while the step size anneals to zero. Returns z, not yet quantized."""
     z = z0.clone().requires_grad_(True)
     opt = _Adam(z)
-    aware_from = 0 if bits <= _COARSE_BITS else steps - int(steps * _QUANT_AWARE_FRACTION)
+    aware_from = steps - int(steps * _QUANT_AWARE_FRACTION)
     with torch.enable_grad():
         for step in range(steps):
             aware = step >= aware_from
