@@ -21,6 +21,7 @@ from ncodec.device import DEFAULT_DEVICE, torch_device
 from ncodec.images import Image8
 from ncodec.manifolds import Manifold
 from ncodec.quantize import dequantize, quantize
+from ncodec.video import Between
 
 EFFORT_STEPS = (0, 30, 150, 500)
 MAX_EFFORT = len(EFFORT_STEPS) - 1
@@ -79,7 +80,7 @@ def refine_keyframes(
     keys: npt.NDArray[np.uint8],
     free: slice,
     frames: Image8,
-    between: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float32]],
+    between: Between,
     bits: int,
     effort: int,
     device: str = DEFAULT_DEVICE,

@@ -33,7 +33,7 @@ DEFAULT_KEYFRAME_INTERVAL = 4
 Interpolation = Literal["linear", "slerp"]
 Progress = Callable[[int], None]
 """Called with the number of frames just finished, chunk by chunk (a progress bar's ``update``)."""
-ENCODE_CHUNK = 64  # keyframes refined together: large enough to batch well, small enough to report often
+ENCODE_CHUNK = 64  # keyframes coded per pass when coded one by one: batches well, reports often
 JOINT_FRAMES = 256
 """Frames per pass when keyframes are refined against the frames between them (effort > 0, N > 1): the
 decoder's forward and backward pass over this many frames at once; the keys are settled window by window."""
