@@ -7,7 +7,8 @@ the same frames), with linear interpolation and, for comparison, spherical. H.26
 through PyAV (the [video] extra): CRF 51 (its lowest quality) and two-pass runs whose target is
 MCode's fixed-width whole-file bitrate at each N. Bitrates are kbit/s at the clip's frame rate:
 "payload" is MCode's coded latents or H.264's bitstream (packets + SPS/PPS), "file" the whole
-.ncz or .mp4. Frame PSNR/SSIM are averaged over all frames of all clips.
+.ncz or .mp4. Frame PSNR/SSIM are averaged over all frames of all clips. Last, MCode's
+encode and decode time per frame at each N, in this process.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import torch
 from PIL import Image, ImageDraw
 
 import ncodec
@@ -100,6 +102,7 @@ def main() -> None:
     seconds = sum(len(c) for c in clips) / float(fps)
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     firsts: dict[str, np.ndarray] = {}
+    timing: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))  # seconds spent per N
     start = time.perf_counter()
 
     def add(name: str, clip: np.ndarray, coded: Coded) -> None:
@@ -114,10 +117,14 @@ def main() -> None:
     for clip in clips:
         fixed_kbps = {}
         for n in args.intervals:
+            began = time.perf_counter()
             blob = ncodec.compress_video(clip, manifold=args.manifold, keyframe_interval=n, bits=args.bits, fps=fps, effort=args.effort)
+            coded = time.perf_counter()
+            decoded = ncodec.decompress_video(blob)
+            timing[n]["encode"] += coded - began
+            timing[n]["decode"] += time.perf_counter() - coded
             parsed = read_ncz(blob)
             huffman = write_ncz(replace(parsed.header, huffman=True), parsed.indices)  # what --huffman writes: same indices
-            decoded = ncodec.decompress_video(blob)
             add(f"MCode N={n}", clip, Coded(decoded, parsed.payload_bits / 8, len(blob)))
             add(f"MCode N={n} Huffman", clip, Coded(decoded, read_ncz(huffman).payload_bits / 8, len(huffman)))
             add(f"MCode N={n} slerp", clip, Coded(ncodec.decompress_video(blob, interpolation="slerp"), parsed.payload_bits / 8, len(blob)))
@@ -150,9 +157,13 @@ def main() -> None:
         fixed, huff = sums[f"MCode N={n}"]["payload_bits"], sums[f"MCode N={n} Huffman"]["payload_bits"]
         print(f"\nN={n}: Huffman payload is {100 * (1 - huff / fixed):.1f}% smaller than fixed-width", end="")
     print()
+    frames = sum(len(c) for c in clips)
+    speed = {n: {k: 1000 * v / frames for k, v in t.items()} for n, t in timing.items()}
+    for n, ms in speed.items():
+        print(f"N={n}: encode {ms['encode']:.1f} ms/frame, decode {ms['decode']:.2f} ms/frame ({torch.get_num_threads()} torch threads)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"clips": len(clips), "seconds": seconds, "rows": rows}, indent=1))
+        args.json.write_text(json.dumps({"clips": len(clips), "seconds": seconds, "rows": rows, "ms_per_frame": speed}, indent=1))
     if args.strip:
         n = 4 if 4 in args.intervals else args.intervals[0]
         versions = [("original", clips[0]), ("H.264 CRF 51", firsts["H.264 CRF 51"]), (f"MCode N={n}", firsts[f"MCode N={n}"])]

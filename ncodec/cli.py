@@ -165,7 +165,7 @@ def main() -> None:
     default=1,
     show_default=True,
     help="0 = encoder only (fastest); 1-3 = more latent refinement steps (slower, lower distortion); "
-    "clips: keyframes refined against every frame, so encoding costs about the same whatever -k.",
+    "clips: keyframes refined against every frame, so encoding is no faster than with -k 1.",
 )
 @click.option(
     "--video",

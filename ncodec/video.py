@@ -55,7 +55,7 @@ def compress_video(
     """Encode a clip of at least two equally sized frames to .ncz bytes (``robust``, ``device``: see ``compress``).
 
     At ``effort`` > 0 the keyframes are refined together against every frame, the ones between
-    included, so encoding costs about as much whatever ``keyframe_interval`` is; 0 is the fast path.
+    included, so encoding is no faster than at ``keyframe_interval`` 1; effort 0 is the fast path.
     """
     from ncodec.latent import check_effort, encode_latents, refine_keyframes
 
