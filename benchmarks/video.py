@@ -99,7 +99,8 @@ def main() -> None:
 
     clips = load_clips(args.data, args.mirrored, args.clips)
     fps = WEIZMANN_FPS
-    seconds = sum(len(c) for c in clips) / float(fps)
+    frames = sum(len(c) for c in clips)
+    seconds = frames / float(fps)
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     firsts: dict[str, np.ndarray] = {}
     timing: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))  # seconds spent per N
@@ -147,7 +148,7 @@ def main() -> None:
         for name, s in sums.items()
     ]
     took = time.perf_counter() - start
-    print(f"{len(clips)} clips, {round(seconds * float(fps))} frames at {float(fps):g} fps, manifold {args.manifold}, b={args.bits}, "
+    print(f"{len(clips)} clips, {frames} frames at {float(fps):g} fps, manifold {args.manifold}, b={args.bits}, "
           f"effort {args.effort}; {took:.0f} s on {platform.machine()} ({platform.processor() or 'cpu'})\n")  # fmt: skip
     print("| codec | payload kbit/s | file kbit/s | PSNR dB | SSIM |\n|---|---:|---:|---:|---:|")
     for r in rows:
@@ -157,7 +158,6 @@ def main() -> None:
         fixed, huff = sums[f"MCode N={n}"]["payload_bits"], sums[f"MCode N={n} Huffman"]["payload_bits"]
         print(f"\nN={n}: Huffman payload is {100 * (1 - huff / fixed):.1f}% smaller than fixed-width", end="")
     print()
-    frames = sum(len(c) for c in clips)
     speed = {n: {k: 1000 * v / frames for k, v in t.items()} for n, t in timing.items()}
     for n, ms in speed.items():
         print(f"N={n}: encode {ms['encode']:.1f} ms/frame, decode {ms['decode']:.2f} ms/frame ({torch.get_num_threads()} torch threads)")
